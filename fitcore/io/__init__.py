@@ -1,0 +1,1 @@
+"""Readers and writers: structure files, energies tables, parameter files, exports."""

@@ -1,0 +1,76 @@
+"""Energies tables: CSV or TSV with a header ``name,energy[,weight]``, joined on frame names."""
+import csv
+import warnings
+from dataclasses import replace
+
+import numpy as np
+
+from ..dataset import Dataset
+from ..errors import InputError, where
+from ..units import energy_factor
+
+
+class LjfitWarning(UserWarning):
+    """Something the user should know about that does not stop the run."""
+
+
+def read_energy_table(path: str, energy_unit: str = "eV") -> dict[str, tuple[float, float, int]]:
+    """name -> (energy in eV, weight, line) from a CSV/TSV file with a header row."""
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as err:
+        raise InputError(f"{path}: cannot read: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: looks like a binary file, not a CSV/TSV table") from None
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise InputError(f"{path}: energies table is empty (expected a header name,energy[,weight])")
+    delimiter = "\t" if "\t" in lines[0] else ","
+    rows = csv.reader(lines, delimiter=delimiter)
+    header = [h.strip().lower() for h in next(rows)]
+    for needed in ("name", "energy"):
+        if needed not in header:
+            raise InputError(f"{where(path, 1)}: header has no {needed!r} column (expected name,energy[,weight])")
+    col = {h: header.index(h) for h in ("name", "energy", "weight") if h in header}
+    to_ev = energy_factor(energy_unit)
+    table: dict[str, tuple[float, float, int]] = {}
+    for line, row in enumerate(rows, start=2):
+        if not row or not "".join(row).strip():
+            continue
+        if len(row) < len(header):
+            raise InputError(f"{where(path, line)}: expected {len(header)} fields, got {len(row)}")
+        name = row[col["name"]].strip()
+        energy = _value(row[col["energy"]], where(path, line), "energy")
+        weight = _value(row[col["weight"]], where(path, line), "weight") if "weight" in col else 1.0
+        if weight <= 0:
+            raise InputError(f"{where(path, line)}: weight {weight} must be positive")
+        if name in table:
+            raise InputError(f"{where(path, line)}: name {name!r} appears twice (first at line {table[name][2]})")
+        table[name] = (energy * to_ev, weight, line)
+    return table
+
+
+def _value(text: str, at: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"{at}: {what} {text.strip()!r} is not a number") from None
+    if not np.isfinite(value):
+        raise InputError(f"{at}: {what} {text.strip()} is not finite")
+    return value
+
+
+def join_energies(dataset: Dataset, table: dict[str, tuple[float, float, int]], path: str) -> Dataset:
+    """Energies (and weights) from ``table`` for the frames it names; the table wins over the files."""
+    energies, weights = dataset.energies.copy(), dataset.weights.copy()
+    index = {name: k for k, name in enumerate(dataset.names)}
+    for name, (energy, weight, _) in table.items():
+        k = index.get(name)
+        if k is not None:
+            energies[k], weights[k] = energy, weight
+    unmatched = [name for name in table if name not in index]
+    if unmatched:
+        shown = ", ".join(unmatched[:5]) + (" ..." if len(unmatched) > 5 else "")
+        warnings.warn(LjfitWarning(f"{path}: {len(unmatched)} row(s) match no frame: {shown}"), stacklevel=2)
+    return replace(dataset, energies=energies, weights=weights)

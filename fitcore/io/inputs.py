@@ -1,0 +1,75 @@
+"""Many structure files (and globs) plus an optional energies table -> one Dataset."""
+import glob
+import os
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..dataset import Dataset, concat
+from ..errors import InputError
+from .energies import join_energies, read_energy_table
+from .xyz import ReadOptions, read_structures
+
+
+@dataclass(frozen=True)
+class DataOptions:
+    read: ReadOptions = ReadOptions()
+    energies: str | None = None  # energies table path
+    fragment_split: int | None = None  # first N atoms of each frame are fragment 0, the rest fragment 1
+
+
+def expand_paths(paths: list[str]) -> list[str]:
+    """Paths with unexpanded globs (quoted on the shell) expanded, in sorted order."""
+    out = []
+    for path in paths:
+        if path != "-" and not os.path.exists(path) and glob.has_magic(path):
+            matches = sorted(glob.glob(path))
+            if not matches:
+                raise InputError(f"{path}: no file matches this pattern")
+            out.extend(matches)
+        else:
+            out.append(path)
+    if not out:
+        raise InputError("no input files given")
+    return out
+
+
+def load_dataset(paths: list[str], options: DataOptions = DataOptions()) -> Dataset:
+    dataset = concat([read_structures(p, options.read) for p in expand_paths(paths)])
+    check_unique_names(dataset)
+    if options.energies:
+        dataset = join_energies(dataset, read_energy_table(options.energies, options.read.energy_unit),
+                                options.energies)
+    if options.fragment_split is not None:
+        dataset = split_fragments(dataset, options.fragment_split)
+    return dataset
+
+
+def check_unique_names(dataset: Dataset) -> None:
+    seen: dict[str, int] = {}
+    for k, name in enumerate(dataset.names):
+        if name in seen:
+            first = seen[name]
+            raise InputError(f"{dataset.sources[k]}: frame name {name!r} is used twice (also in "
+                             f"{dataset.sources[first]}); frame names must be unique")
+        seen[name] = k
+
+
+def split_fragments(dataset: Dataset, n_first: int) -> Dataset:
+    """Fragment 0 = the first ``n_first`` atoms of every frame, fragment 1 = the rest."""
+    small = np.flatnonzero(dataset.atoms_per_frame <= n_first)
+    if len(small):
+        k = small[0]
+        raise InputError(f"--fragment-split {n_first}: frame {dataset.names[k]} ({dataset.sources[k]}) has only "
+                         f"{dataset.atoms_per_frame[k]} atoms, so its second fragment would be empty")
+    local = np.arange(dataset.n_atoms) - np.repeat(dataset.frame_offsets[:-1], dataset.atoms_per_frame)
+    return replace(dataset, fragments=(local >= n_first).astype(np.int64))
+
+
+def require_energies(dataset: Dataset) -> None:
+    """Every frame must have a reference energy (from its file or the energies table)."""
+    missing = np.flatnonzero(np.isnan(dataset.energies))
+    if len(missing):
+        names = ", ".join(dataset.names[k] for k in missing[:5]) + (" ..." if len(missing) > 5 else "")
+        raise InputError(f"{dataset.sources[missing[0]]}: {len(missing)} frame(s) have no energy: {names} "
+                         f"(give --energies TABLE or an energy= key)")

@@ -1,0 +1,452 @@
+"""Read XYZ, extended XYZ and headerless coordinate files into a Dataset.
+
+Speed comes from never looping over atoms in Python: the file is read as bytes,
+frames are located with ``bytes.find``/``bytes.count`` (C speed; lines of equal
+width, as ASE writes them, are skipped in O(1) per frame), each frame's comment
+line is parsed in Python (once per frame), and the atom lines of all frames that
+share a column layout go through ONE ``numpy.loadtxt`` call with a structured
+dtype. When that call fails, a slow line-by-line check finds the first bad line so
+the error can name it.
+
+Formats:
+- extended XYZ: count line, ``key=value`` comment (``Lattice``, ``pbc``,
+  ``Properties``, the energy key, ``name``, ``weight``; others kept as info);
+- plain XYZ: count line, free comment (energy from ``energy=x`` or a lone number),
+  rows ``El x y z`` (further columns ignored);
+- headerless: rows ``El x y z`` only, one structure per file, recognised when the
+  first line is not an atom count.
+"""
+import io
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..dataset import Dataset
+from ..errors import InputError, where
+from ..units import energy_factor, length_factor
+from .comment import DEFAULT_PROPERTIES, free_text_energy, parse_bools, parse_key_values, parse_properties
+
+Column = tuple[str, str, int]  # name, kind letter (S/R/I/L), number of sub-columns
+_PLAIN_COLUMNS: tuple[Column, ...] = (("species", "S", 1), ("pos", "R", 3))
+_LABEL_BYTES = (16, 256)  # widths tried for string columns; a label filling one is retried wider
+_RESERVED = {"lattice", "properties", "pbc", "name", "weight"}
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    energy_key: str = "energy"
+    type_key: str | None = None  # per-atom string column giving parameter types
+    fragment_key: str | None = None  # None: use a "fragment" column where there is one
+    length_unit: str = "angstrom"
+    energy_unit: str = "eV"
+
+
+@dataclass
+class _Frame:
+    line: int  # 1-based line of the count line (of the first row when headerless)
+    first_atom_line: int
+    n_atoms: int
+    start: int  # byte range of the atom lines
+    end: int
+    columns: tuple[Column, ...]
+    plain: bool  # plain XYZ or headerless: only the first four columns are read
+    cell: np.ndarray
+    pbc: tuple[bool, bool, bool]
+    energy: float
+    weight: float
+    name: str | None
+    info: dict
+
+
+def read_structures(path: str, options: ReadOptions = ReadOptions()) -> Dataset:
+    """All frames of one file (``-`` is stdin) as a Dataset in eV and Å."""
+    source, buf = _read_bytes(path)
+    first = _first_line(buf, source)
+    if _is_count(first):
+        frames = _frames(buf, source, options)
+        _check_cells(frames, source)
+    else:
+        frames = [_headerless_frame(buf)]
+    return _assemble(buf, source, frames, options)
+
+
+def _read_bytes(path: str) -> tuple[str, bytes]:
+    if path == "-":
+        return "<stdin>", sys.stdin.buffer.read()
+    try:
+        return path, Path(path).read_bytes()
+    except OSError as err:
+        raise InputError(f"{path}: cannot read: {err.strerror or err}") from None
+
+
+def _first_line(buf: bytes, source: str) -> bytes:
+    if not buf.strip():
+        raise InputError(f"{source}: file is empty")
+    if b"\0" in buf[:65536]:
+        raise InputError(f"{source}: looks like a binary file, not XYZ text")
+    first = buf.lstrip().split(b"\n", 1)[0].strip()
+    try:
+        first.decode()
+    except UnicodeDecodeError:
+        raise InputError(f"{source}: looks like a binary file, not XYZ text") from None
+    return first
+
+
+def _is_count(text: bytes) -> bool:
+    return text.isdigit()
+
+
+class _LineIndex:
+    """Byte offsets of every newline, built only when a file has lines of unequal width."""
+
+    def __init__(self, buf: bytes):
+        self.buf = buf
+        self.newlines: np.ndarray | None = None
+
+    def skip(self, start: int, count: int) -> int | None:
+        """Offset just past ``count`` lines from ``start``; None if the file ends first."""
+        buf = self.buf
+        if count == 0:
+            return start
+        first = buf.find(b"\n", start)
+        if first >= 0:
+            end = start + count * (first + 1 - start)
+            if end <= len(buf) and buf[end - 1] == 10 and buf.count(b"\n", start, end) == count:
+                return end
+        if self.newlines is None:
+            self.newlines = np.flatnonzero(np.frombuffer(buf, np.uint8) == 10)
+        k = int(np.searchsorted(self.newlines, start)) + count - 1
+        if k < len(self.newlines):
+            return int(self.newlines[k]) + 1
+        unterminated = len(buf) > start and buf[-1] != 10
+        return len(buf) if unterminated and k == len(self.newlines) else None
+
+    def lines_left(self, start: int) -> int:
+        rest = self.buf[start:]
+        return rest.count(b"\n") + (1 if rest and not rest.endswith(b"\n") else 0)
+
+
+def _frames(buf: bytes, source: str, options: ReadOptions) -> list[_Frame]:
+    frames: list[_Frame] = []
+    index = _LineIndex(buf)
+    pos, line = 0, 1
+    while pos < len(buf):
+        eol = buf.find(b"\n", pos)
+        eol = len(buf) if eol < 0 else eol
+        text = buf[pos:eol].strip()
+        if not text:
+            if not buf[pos:].strip():
+                break
+            raise InputError(f"{where(source, line)}: blank line where the atom count of a frame was expected")
+        if not _is_count(text):
+            hint = ""
+            if frames:
+                prev = frames[-1]
+                hint = f" (does the frame at line {prev.line} really have {prev.n_atoms} atoms?)"
+            raise InputError(f"{where(source, line)}: expected the atom count of a frame, got {_show(text)}{hint}")
+        n_atoms = int(text)
+        if n_atoms == 0:
+            raise InputError(f"{where(source, line)}: frame has 0 atoms")
+        comment_end = buf.find(b"\n", eol + 1) if eol < len(buf) else -1
+        if eol >= len(buf):
+            raise InputError(f"{where(source, line)}: file ends before the comment line of this frame")
+        comment_end = len(buf) if comment_end < 0 else comment_end
+        start = comment_end + 1
+        end = index.skip(start, n_atoms) if start <= len(buf) else None
+        if end is None:
+            left = index.lines_left(min(start, len(buf)))
+            raise InputError(f"{where(source, line)}: frame says {n_atoms} atoms but the file ends after {left} more lines")
+        comment = buf[eol + 1:comment_end].decode(errors="replace").strip()
+        frames.append(_header(comment, source, line, n_atoms, start, end, options))
+        pos, line = end, line + n_atoms + 2
+    return frames
+
+
+def _show(text: bytes, width: int = 40) -> str:
+    shown = text.decode(errors="replace")
+    return repr(shown if len(shown) <= width else shown[:width] + "...")
+
+
+def _header(comment: str, source: str, line: int, n_atoms: int, start: int, end: int,
+            options: ReadOptions) -> _Frame:
+    at = where(source, line + 1)
+    pairs = parse_key_values(comment)
+    if pairs is None:
+        energy = free_text_energy(comment)
+        return _Frame(line, line + 2, n_atoms, start, end, _PLAIN_COLUMNS, True, np.zeros((3, 3)), (False,) * 3,
+                      _number(energy, at, "energy") if energy is not None else np.nan, 1.0, None, {})
+    lower = {k.lower(): k for k in pairs}
+    cell = np.zeros((3, 3))
+    if "lattice" in lower:
+        cell = _lattice(pairs[lower["lattice"]], at)
+    pbc_default = (True,) * 3 if "lattice" in lower else (False,) * 3
+    pbc = tuple(_pbc(pairs[lower["pbc"]], at)) if "pbc" in lower else pbc_default
+    if any(pbc) and "lattice" not in lower:
+        raise InputError(f"{at}: pbc={pairs[lower['pbc']]!r} but no Lattice")
+    spec = pairs[lower["properties"]] if "properties" in lower else DEFAULT_PROPERTIES
+    try:
+        columns = _columns(spec if isinstance(spec, str) else "", options)
+    except ValueError as err:
+        raise InputError(f"{at}: {err}") from None
+    energy = pairs.get(options.energy_key)
+    weight = pairs[lower["weight"]] if "weight" in lower else "1"
+    name = pairs[lower["name"]] if "name" in lower else None
+    skip = {lower[k] for k in _RESERVED if k in lower} | {options.energy_key}
+    return _Frame(
+        line, line + 2, n_atoms, start, end, columns, False, cell, pbc,
+        _number(energy, at, options.energy_key) if energy is not None else np.nan,
+        _positive(weight, at, "weight"),
+        None if name is None or name is True else str(name),
+        {k: v for k, v in pairs.items() if k not in skip},
+    )
+
+
+def _number(text, at: str, key: str) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise InputError(f"{at}: {key}={text!r} is not a number") from None
+    if not np.isfinite(value):
+        raise InputError(f"{at}: {key}={text} is not finite")
+    return value
+
+
+def _positive(text, at: str, key: str) -> float:
+    value = _number(text, at, key)
+    if value <= 0:
+        raise InputError(f"{at}: {key}={text} must be positive")
+    return value
+
+
+def _lattice(text, at: str) -> np.ndarray:
+    try:
+        return _lattice_values(str(text))
+    except ValueError:
+        raise InputError(f"{at}: Lattice={text!r} must be 9 finite numbers") from None
+
+
+@lru_cache(maxsize=4096)
+def _lattice_values(text: str) -> np.ndarray:
+    values = np.array([float(v) for v in text.split()])
+    if len(values) != 9 or not np.all(np.isfinite(values)):
+        raise ValueError(text)
+    values.flags.writeable = False
+    return values.reshape(3, 3)
+
+
+def _pbc(text, at: str) -> list[bool]:
+    values = parse_bools(str(text)) if text is not True else None
+    if values is None or len(values) != 3:
+        raise InputError(f"{at}: pbc={text!r} must be three of T/F")
+    return values
+
+
+def singular_cells(cells: np.ndarray, pbc: np.ndarray) -> np.ndarray:
+    """[n_frames] True where the periodic cell vectors are (nearly) linearly dependent.
+
+    Non-periodic vectors are replaced by unit vectors orthogonal to the periodic ones,
+    so only the periodic directions are judged.
+    """
+    vectors = np.where(pbc[:, :, None], cells, 0.0)
+    lengths = np.linalg.norm(vectors, axis=2)
+    unit = np.divide(vectors, lengths[:, :, None], out=np.zeros_like(vectors), where=lengths[:, :, None] > 1e-8)
+    filled = unit.copy()
+    for axis in range(3):  # complete each frame to a basis with orthonormal fill-ins
+        missing = ~pbc[:, axis]
+        if missing.any():
+            a, b = filled[missing, (axis + 1) % 3], filled[missing, (axis + 2) % 3]
+            normal = np.cross(a, b)
+            norm = np.linalg.norm(normal, axis=1)
+            fallback = np.eye(3)[axis]
+            filled[missing, axis] = np.where(norm[:, None] > 1e-8, normal / np.maximum(norm, 1e-300)[:, None], fallback)
+    volume = np.abs(np.linalg.det(filled))
+    return (volume < 1e-6) | np.any(pbc & (lengths < 1e-8), axis=1)
+
+
+def _check_cells(frames: list[_Frame], source: str) -> None:
+    cells = np.stack([f.cell for f in frames])
+    pbc = np.array([f.pbc for f in frames], bool)
+    bad = np.flatnonzero(pbc.any(axis=1) & singular_cells(cells, pbc))
+    if len(bad):
+        frame = frames[bad[0]]
+        raise InputError(f"{where(source, frame.line + 1)}: the cell is singular along its periodic directions "
+                         f"(pbc={_pbc_text(frame.pbc)})")
+
+
+def _pbc_text(pbc) -> str:
+    return " ".join("T" if p else "F" for p in pbc)
+
+
+@lru_cache(maxsize=256)
+def _columns(spec: str, options: ReadOptions) -> tuple[Column, ...]:
+    """The columns of ``Properties=spec``, checked for what ljfit needs; ValueError if unusable."""
+    columns = tuple(parse_properties(spec))
+    kinds = {name: (kind, count) for name, kind, count in columns}
+    if kinds.get("species") != ("S", 1):
+        raise ValueError(f"Properties={spec!r} has no species:S:1 column")
+    if kinds.get("pos") != ("R", 3):
+        raise ValueError(f"Properties={spec!r} has no pos:R:3 column")
+    if "forces" in kinds and kinds["forces"] != ("R", 3):
+        raise ValueError(f"forces must be R:3 in Properties={spec!r}")
+    if options.type_key and kinds.get(options.type_key) != ("S", 1):
+        raise ValueError(f"--type-key {options.type_key!r} is not a string column (S:1) of Properties={spec!r}")
+    key = options.fragment_key or "fragment"
+    if key in kinds and kinds[key] != ("I", 1):
+        raise ValueError(f"fragment column {key!r} must be I:1 in Properties={spec!r}")
+    if options.fragment_key and key not in kinds:
+        raise ValueError(f"--fragment-key {key!r} is not a column of Properties={spec!r}")
+    return columns
+
+
+def _headerless_frame(buf: bytes) -> _Frame:
+    start = len(buf) - len(buf.lstrip(b" \t\r\n"))
+    start = buf.rfind(b"\n", 0, start) + 1
+    n_atoms = buf[start:].rstrip().count(b"\n") + 1
+    line = buf.count(b"\n", 0, start) + 1
+    return _Frame(line, line, n_atoms, start, len(buf), _PLAIN_COLUMNS, True,
+                  np.zeros((3, 3)), (False,) * 3, np.nan, 1.0, None, {})
+
+
+# ---------------------------------------------------------------- atom lines
+
+
+def _dtype(columns: tuple[Column, ...], label_bytes: int) -> np.dtype:
+    base = {"S": f"S{label_bytes}", "R": "f8", "I": "i8", "L": "S8"}
+    return np.dtype([(name, base[kind]) if count == 1 else (name, base[kind], (count,))
+                     for name, kind, count in columns])
+
+
+def _parse_group(buf: bytes, source: str, frames: list[_Frame]) -> np.ndarray:
+    """Structured array of the atom lines of ``frames`` (which share one column layout)."""
+    columns, plain = frames[0].columns, frames[0].plain
+    data = b"".join(buf[f.start:f.end] if buf[f.end - 1:f.end] == b"\n" else buf[f.start:f.end] + b"\n"
+                    for f in frames)
+    expected = sum(f.n_atoms for f in frames)
+    for width in _LABEL_BYTES:
+        try:
+            rows = np.loadtxt(io.BytesIO(data), dtype=_dtype(columns, width), comments=None, ndmin=1,
+                              usecols=range(4) if plain else None)
+        except ValueError:
+            rows = None
+        if rows is None or len(rows) != expected:
+            _locate_bad_line(buf, source, frames)
+            raise InputError(f"{source}: cannot parse the atom lines (expected {expected} rows)")
+        strings = [name for name, kind, _ in columns if kind == "S"]
+        if all(np.char.str_len(rows[name]).max(initial=0) < width for name in strings):
+            return rows
+    raise InputError(f"{source}: a string column has an entry longer than {_LABEL_BYTES[-1] - 1} characters")
+
+
+def _locate_bad_line(buf: bytes, source: str, frames: list[_Frame]) -> None:
+    """Raise InputError naming the first atom line that does not fit its frame's columns."""
+    converters = {"R": float, "I": int, "L": lambda t: {"T": 1, "F": 0, "TRUE": 1, "FALSE": 0}[t.upper()],
+                  "S": str}
+    for frame in frames:
+        kinds = [(name, kind) for name, kind, count in frame.columns for _ in range(count)]
+        width = 4 if frame.plain else len(kinds)
+        spec = "El x y z" if frame.plain else ":".join(f"{n}:{k}:{c}" for n, k, c in frame.columns)
+        lines = buf[frame.start:frame.end].decode(errors="replace").split("\n")
+        for k, text in enumerate(lines[:frame.n_atoms]):
+            tokens = text.split()
+            at = where(source, frame.first_atom_line + k)
+            if len(tokens) < width or (len(tokens) > width and not frame.plain):
+                raise InputError(f"{at}: expected {width} columns ({spec}), got {len(tokens)}")
+            for token, (name, kind) in zip(tokens, kinds):
+                try:
+                    converters[kind](token)
+                except (ValueError, KeyError):
+                    what = {"R": "a number", "I": "an integer", "L": "T or F"}[kind]
+                    raise InputError(f"{at}: {name} value {token!r} is not {what}") from None
+
+
+# ---------------------------------------------------------------- assembly
+
+
+def _assemble(buf: bytes, source: str, frames: list[_Frame], options: ReadOptions) -> Dataset:
+    groups = _groups(frames)
+    parts = [_parse_group(buf, source, group) for group in groups]
+    columns = _common_columns(groups)
+    to_angstrom = length_factor(options.length_unit)
+    to_ev = energy_factor(options.energy_unit)
+    n_atoms = np.array([f.n_atoms for f in frames])
+    offsets = np.concatenate([[0], np.cumsum(n_atoms)]).astype(np.int64)
+    lines = np.array([f.first_atom_line for f in frames], np.int64)
+
+    positions = np.concatenate([p["pos"] for p in parts]) * to_angstrom
+    _check_finite(positions, "coordinates", source, offsets, lines)
+    species, species_names = _labels(np.concatenate([p["species"] for p in parts]))
+    types, type_names = species, species_names
+    if options.type_key:
+        types, type_names = _labels(np.concatenate([p[options.type_key] for p in parts]))
+
+    forces = None
+    if any("forces" in p.dtype.names for p in parts):
+        forces = np.concatenate([p["forces"] if "forces" in p.dtype.names else np.full((len(p), 3), np.nan)
+                                 for p in parts]) * (to_ev / to_angstrom)
+        has = np.concatenate([np.full(len(p), "forces" in p.dtype.names) for p in parts])
+        _check_finite(np.where(has[:, None], forces, 0.0), "forces", source, offsets, lines)
+
+    fragment_key = options.fragment_key or "fragment"
+    fragments = None
+    if fragment_key in columns:
+        fragments = np.concatenate([p[fragment_key] for p in parts]).astype(np.int64)
+    skip = {"species", "pos", "forces", fragment_key, options.type_key}
+    extra = {name: np.concatenate([p[name] for p in parts]) for name in columns if name not in skip}
+    extra = {k: (v.astype(str) if v.dtype.kind == "S" else v) for k, v in extra.items()}
+
+    stem = "stdin" if source == "<stdin>" else Path(source).stem
+    names = tuple(f.name if f.name is not None else (stem if len(frames) == 1 else f"{stem}:{k}")
+                  for k, f in enumerate(frames))
+    return Dataset(
+        positions=positions,
+        type_index=types,
+        type_names=type_names,
+        species_index=species,
+        species_names=species_names,
+        frame_offsets=offsets,
+        cells=np.stack([f.cell for f in frames]) * to_angstrom,
+        pbc=np.array([f.pbc for f in frames], bool),
+        energies=np.array([f.energy for f in frames]) * to_ev,
+        weights=np.array([f.weight for f in frames]),
+        forces=forces,
+        fragments=fragments,
+        names=names,
+        sources=(source,) * len(frames),
+        first_atom_line=lines,
+        info=tuple(f.info for f in frames),
+        extra=extra,
+    )
+
+
+def _groups(frames: list[_Frame]) -> list[list[_Frame]]:
+    """Runs of consecutive frames with the same column layout."""
+    groups: list[list[_Frame]] = []
+    for frame in frames:
+        if groups and groups[-1][0].columns == frame.columns and groups[-1][0].plain == frame.plain:
+            groups[-1].append(frame)
+        else:
+            groups.append([frame])
+    return groups
+
+
+def _common_columns(groups: list[list[_Frame]]) -> list[str]:
+    names = [[c[0] for c in g[0].columns] for g in groups]
+    return [n for n in names[0] if all(n in other for other in names[1:])]
+
+
+def _labels(raw: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+    names, index = np.unique(raw, return_inverse=True)
+    return index.astype(np.int32), tuple(n.decode() for n in names)
+
+
+def _check_finite(values: np.ndarray, what: str, source: str, offsets, lines) -> None:
+    bad = np.flatnonzero(~np.all(np.isfinite(values), axis=1))
+    if len(bad) == 0:
+        return
+    atom = int(bad[0])
+    frame = int(np.searchsorted(offsets, atom, side="right") - 1)
+    line = int(lines[frame]) + atom - int(offsets[frame])
+    raise InputError(f"{where(source, line)}: {what} are not finite (NaN or inf)")

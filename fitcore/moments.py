@@ -1,0 +1,187 @@
+"""Pair moments: the dataset reduced once to what the LJ model needs.
+
+For pair type t (an unordered pair of atom types) with coefficients
+``C12_t = 4 eps_t sigma_t^12`` and ``C6_t = 4 eps_t sigma_t^6``, the energy of frame n is
+
+    E_n = sum_t  C12_t * A[n, t]  -  C6_t * B[n, t]
+    A[n, t] = sum over pairs of type t in frame n of  e12(r),   e12(r) = r^-12 - rc^-12
+    B[n, t] = sum ...                                 e6(r),    e6(r)  = r^-6  - rc^-6
+
+where the rc terms appear only with a shifted cutoff (LAMMPS ``pair_modify shift yes``).
+A truncated cutoff drops them; no cutoff (non-periodic frames) sums all pairs.
+
+Forces: with d = r_j + shift @ cell - r_i and u(r) = C12 e12(r) - C6 e6(r),
+the force on j is -u'(r) d / r = (C12 * 12 r^-14 - C6 * 6 r^-8) d and the force on
+i is its negative. Per atom a and partner TYPE b:
+
+    F12[a, :, b] = sum over pairs of a with an atom of type b of  +-12 r^-14 d
+    F6[a, :, b]  = sum ...                                           +- 6 r^-8  d
+    F_a = sum_b  C12[type_a, b] F12[a, :, b] - C6[type_a, b] F6[a, :, b]
+
+(indexing by partner type rather than pair type keeps only the n_types columns an
+atom can have). The shift does not change forces. A switching function S(r) that
+does not depend on sigma keeps this form: multiply e12/e6 by S and use
+d/dr [S e] in the force terms (``CutoffScheme`` is the only place to change).
+
+Moments of consecutive frame chunks concatenate, so they can be computed in
+pieces and gathered.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .dataset import Dataset
+from .neighbors import PairSet, iter_pairs
+
+
+@dataclass(frozen=True)
+class CutoffScheme:
+    radius: float | None  # Å; None: no cutoff (non-periodic frames only)
+    shift: bool = False  # shift energies so that u(rc) = 0
+
+    def energy_terms(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """e12(r), e6(r): per-pair multipliers of C12 and -C6 in the energy."""
+        inv6 = r ** -6.0
+        e12, e6 = inv6 * inv6, inv6
+        if self.shift and self.radius is not None:
+            rc6 = self.radius ** -6.0
+            e12, e6 = e12 - rc6 * rc6, e6 - rc6
+        return e12, e6
+
+    def force_terms(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """f12(r), f6(r): force on j is (C12 f12 - C6 f6) d, with d the pair vector."""
+        inv2 = r ** -2.0
+        inv8 = inv2 ** 4
+        return 12.0 * inv8 * inv2 ** 3, 6.0 * inv8
+
+
+def pair_types(n_types: int) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) with a <= b for every pair type, in the order of the moment columns."""
+    a, b = np.triu_indices(n_types)
+    return a.astype(np.int64), b.astype(np.int64)
+
+
+def pair_type_table(n_types: int) -> np.ndarray:
+    """[n_types, n_types] symmetric table: column of pair type (a, b)."""
+    a, b = pair_types(n_types)
+    table = np.empty((n_types, n_types), np.int64)
+    table[a, b] = table[b, a] = np.arange(len(a))
+    return table
+
+
+def pair_type_names(type_names: tuple[str, ...]) -> list[str]:
+    a, b = pair_types(len(type_names))
+    return [f"{type_names[x]}-{type_names[y]}" for x, y in zip(a, b)]
+
+
+@dataclass(frozen=True, eq=False)
+class Moments:
+    type_names: tuple[str, ...]
+    energy12: np.ndarray  # [n_frames, n_pair_types]  A
+    energy6: np.ndarray  # [n_frames, n_pair_types]   B
+    pair_count: np.ndarray  # [n_pair_types] int64, pairs of each type in the data
+    min_distance: np.ndarray  # [n_pair_types] Å, inf where a type pair never occurs
+    atom_types: np.ndarray | None = None  # [n_atoms] int64, with forces
+    force12: np.ndarray | None = None  # [n_atoms, 3, n_types]
+    force6: np.ndarray | None = None  # [n_atoms, 3, n_types]
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.energy12)
+
+    @property
+    def has_forces(self) -> bool:
+        return self.force12 is not None
+
+
+def reduce_pairs(pairs: PairSet, dataset: Dataset, scheme: CutoffScheme, with_forces: bool,
+                 n_types: int) -> Moments:
+    """Moments of the frames ``pairs.frames`` (a chunk) from their pairs."""
+    f0, f1 = pairs.frames.start, pairs.frames.stop
+    n_frames, n_pt = f1 - f0, n_types * (n_types + 1) // 2
+    ti, tj = dataset.type_index[pairs.first].astype(np.int64), dataset.type_index[pairs.second].astype(np.int64)
+    pt = pair_type_table(n_types)[ti, tj]
+    e12, e6 = scheme.energy_terms(pairs.distance)
+    bins = (pairs.frame - f0) * n_pt + pt
+    size = n_frames * n_pt
+    energy12 = np.bincount(bins, weights=e12, minlength=size).reshape(n_frames, n_pt)
+    energy6 = np.bincount(bins, weights=e6, minlength=size).reshape(n_frames, n_pt)
+    pair_count = np.bincount(pt, minlength=n_pt).astype(np.int64)
+    min_distance = np.full(n_pt, np.inf)
+    np.minimum.at(min_distance, pt, pairs.distance)
+    if not with_forces:
+        return Moments(dataset.type_names, energy12, energy6, pair_count, min_distance)
+    a0, a1 = int(dataset.frame_offsets[f0]), int(dataset.frame_offsets[f1])
+    f12, f6 = scheme.force_terms(pairs.distance)
+    force12 = _force_moment(f12[:, None] * pairs.vector, pairs, ti, tj, a0, a1 - a0, n_types)
+    force6 = _force_moment(f6[:, None] * pairs.vector, pairs, ti, tj, a0, a1 - a0, n_types)
+    return Moments(dataset.type_names, energy12, energy6, pair_count, min_distance,
+                   dataset.type_index[a0:a1].astype(np.int64), force12, force6)
+
+
+def _force_moment(per_pair: np.ndarray, pairs: PairSet, ti, tj, a0: int, n_atoms: int, n_types: int) -> np.ndarray:
+    """[n_atoms, 3, n_types]: +per_pair on atom j (partner type ti), -per_pair on atom i (partner tj)."""
+    on_j = (pairs.second - a0) * n_types + ti
+    on_i = (pairs.first - a0) * n_types + tj
+    size = n_atoms * n_types
+    out = np.empty((n_atoms, 3, n_types))
+    for axis in range(3):
+        out[:, axis, :] = (np.bincount(on_j, weights=per_pair[:, axis], minlength=size)
+                           - np.bincount(on_i, weights=per_pair[:, axis], minlength=size)).reshape(n_atoms, n_types)
+    return out
+
+
+def concat_moments(parts: list[Moments]) -> Moments:
+    """Moments of consecutive chunks (same type names) stacked into one."""
+    first = parts[0]
+    with_forces = first.has_forces
+    return Moments(
+        first.type_names,
+        np.concatenate([p.energy12 for p in parts]),
+        np.concatenate([p.energy6 for p in parts]),
+        np.sum([p.pair_count for p in parts], axis=0),
+        np.min([p.min_distance for p in parts], axis=0),
+        np.concatenate([p.atom_types for p in parts]) if with_forces else None,
+        np.concatenate([p.force12 for p in parts]) if with_forces else None,
+        np.concatenate([p.force6 for p in parts]) if with_forces else None,
+    )
+
+
+def remap_types(moments: Moments, type_names: tuple[str, ...]) -> Moments:
+    """The same moments with columns for ``type_names`` (a superset of the moments' types)."""
+    if moments.type_names == type_names:
+        return moments
+    lookup = np.array([type_names.index(n) for n in moments.type_names], np.int64)
+    n_new = len(type_names)
+    a, b = pair_types(len(moments.type_names))
+    cols = pair_type_table(n_new)[lookup[a], lookup[b]]
+    n_pt = n_new * (n_new + 1) // 2
+
+    def spread(values: np.ndarray, fill=0.0) -> np.ndarray:
+        out = np.full(values.shape[:-1] + (n_pt,), fill, dtype=values.dtype)
+        out[..., cols] = values
+        return out
+
+    forces = {}
+    if moments.has_forces:
+        for key in ("force12", "force6"):
+            old = getattr(moments, key)
+            new = np.zeros(old.shape[:2] + (n_new,))
+            new[:, :, lookup] = old
+            forces[key] = new
+    return Moments(type_names, spread(moments.energy12), spread(moments.energy6), spread(moments.pair_count, 0),
+                   spread(moments.min_distance, np.inf),
+                   lookup[moments.atom_types] if moments.has_forces else None,
+                   forces.get("force12"), forces.get("force6"))
+
+
+def compute_moments(dataset: Dataset, scheme: CutoffScheme, scope: str = "all", with_forces: bool = False,
+                    max_pairs: int = 2_000_000, progress=None) -> Moments:
+    """Moments of every frame of ``dataset``; ``progress(n_frames_done)`` is called per chunk."""
+    n_types = len(dataset.type_names)
+    parts = []
+    for pairs in iter_pairs(dataset, scheme.radius, scope, max_pairs):
+        parts.append(reduce_pairs(pairs, dataset, scheme, with_forces, n_types))
+        if progress is not None:
+            progress(pairs.frames.stop)
+    return concat_moments(parts)

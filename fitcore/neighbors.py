@@ -1,0 +1,103 @@
+"""Pair enumeration: which atom pairs (with which periodic image) interact.
+
+Periodic frames may be periodic along any subset of their cell vectors, with
+orthorhombic or triclinic cells and cutoffs larger than half the cell (an atom then
+pairs with several images of another atom, and with images of itself). The
+neighbour search is vesin's (a C++ cell list); frames are handled one at a time and
+pairs are yielded in chunks of whole frames, so memory is bounded by a chunk.
+
+A pair (i, j, shift) means atom j displaced by ``shift @ cell``; its vector is
+``r_j + shift @ cell - r_i``. Each unordered pair appears once. Non-periodic frames
+without a cutoff get all pairs.
+"""
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from .dataset import Dataset
+from .errors import InputError
+
+CLOSE_CONTACT = 1e-3  # Å; atoms closer than this are an input error
+SCOPES = ("all", "inter-fragment")
+
+
+@dataclass(frozen=True, eq=False)
+class PairSet:
+    """Pairs of a contiguous range of frames; atom indices are global (into the dataset)."""
+    frames: range  # the frames these pairs belong to
+    frame: np.ndarray  # [n_pairs] int64
+    first: np.ndarray  # [n_pairs] int64, atom i
+    second: np.ndarray  # [n_pairs] int64, atom j
+    shift: np.ndarray  # [n_pairs, 3] int32, cell shift of atom j
+    vector: np.ndarray  # [n_pairs, 3] float64, Å, r_j + shift @ cell - r_i
+    distance: np.ndarray  # [n_pairs] float64, Å
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def check_cutoff(dataset: Dataset, cutoff: float | None) -> None:
+    if cutoff is None and dataset.pbc.any():
+        k = int(np.flatnonzero(dataset.pbc.any(axis=1))[0])
+        raise InputError(f"periodic frames need --cutoff (frame {dataset.names[k]} in {dataset.sources[k]} is periodic)")
+    if cutoff is not None and not (np.isfinite(cutoff) and cutoff > 0):
+        raise InputError(f"--cutoff {cutoff} must be a positive number")
+
+
+def _neighbor_list(cutoff: float):
+    import vesin
+    try:
+        return vesin.NeighborList(cutoff=cutoff, full_list=False, n_threads=1)
+    except TypeError:  # vesin before 0.6 has no n_threads and is single-threaded anyway
+        return vesin.NeighborList(cutoff=cutoff, full_list=False)
+
+
+def frame_pairs(positions: np.ndarray, cell: np.ndarray, pbc: np.ndarray, cutoff: float | None,
+                searcher=None) -> tuple[np.ndarray, ...]:
+    """Pairs of one frame: (i, j, shift, vector, distance), indices local to the frame."""
+    if cutoff is None:  # non-periodic, all pairs: a cutoff beyond the frame's diameter
+        extent = positions.max(axis=0) - positions.min(axis=0) if len(positions) else np.zeros(3)
+        cutoff = float(np.linalg.norm(extent)) + 1.0
+        searcher = None
+    searcher = searcher or _neighbor_list(cutoff)
+    box = np.where(pbc[:, None], cell, 0.0)
+    i, j, shift, vector, distance = searcher.compute(positions, box, pbc.tolist(), quantities="ijSDd")
+    return i.astype(np.int64), j.astype(np.int64), shift.astype(np.int32), vector, distance
+
+
+def iter_pairs(dataset: Dataset, cutoff: float | None, scope: str = "all",
+               max_pairs: int = 2_000_000) -> Iterator[PairSet]:
+    """PairSets over consecutive frames, each holding about ``max_pairs`` pairs or one frame."""
+    check_cutoff(dataset, cutoff)
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
+    if scope == "inter-fragment" and dataset.fragments is None:
+        raise InputError("--interactions inter-fragment needs fragments: a 'fragment' column, --fragment-key "
+                         "or --fragment-split")
+    searcher = _neighbor_list(cutoff) if cutoff is not None else None
+    offsets = dataset.frame_offsets
+    parts: list[tuple[np.ndarray, ...]] = []
+    held, chunk_start = 0, 0
+    for k in range(dataset.n_frames):
+        lo, hi = int(offsets[k]), int(offsets[k + 1])
+        i, j, shift, vector, distance = frame_pairs(dataset.positions[lo:hi], dataset.cells[k], dataset.pbc[k],
+                                                    cutoff, searcher)
+        _check_contacts(dataset, lo, i, j, distance)
+        if scope == "inter-fragment":
+            keep = dataset.fragments[lo + i] != dataset.fragments[lo + j]
+            i, j, shift, vector, distance = i[keep], j[keep], shift[keep], vector[keep], distance[keep]
+        parts.append((np.full(len(i), k, np.int64), i + lo, j + lo, shift, vector, distance))
+        held += len(i)
+        if held >= max_pairs or k == dataset.n_frames - 1:
+            yield PairSet(range(chunk_start, k + 1), *(np.concatenate(c) for c in zip(*parts)))
+            parts, held, chunk_start = [], 0, k + 1
+
+
+def _check_contacts(dataset: Dataset, first_atom: int, i, j, distance) -> None:
+    close = np.flatnonzero(distance < CLOSE_CONTACT)
+    if len(close):
+        p = close[0]
+        a, b = first_atom + int(i[p]), first_atom + int(j[p])
+        what = "an image of itself" if a == b else f"atom at {dataset.atom_location(b)}"
+        raise InputError(f"{dataset.atom_location(a)} is {distance[p]:.2g} Å from {what} (closer than {CLOSE_CONTACT} Å)")
