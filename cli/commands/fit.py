@@ -1,0 +1,67 @@
+"""``ljfit fit``: fit epsilon and sigma (and offsets) to reference energies and forces."""
+import click
+
+from ..options import common_options, data_options, interaction_options, parse_assignments, parse_bounds
+from ..output import guarded
+
+EXAMPLE = """\b
+Examples:
+  ljfit fit sample_data/argon_mixture/mixture.extxyz --cutoff 8.5 --shift -o params.json
+  ljfit fit structures/*.xyz --energies energies.csv --fragment-split 3 \\
+      --interactions inter-fragment --fix Cu.sigma --method basinhopping --seed 1
+\b
+Parameter names: Ar.epsilon, Ar.sigma, Ar-Kr.epsilon (a pair override), offset,
+offset.Ar. Values are in the units of --energy-unit/--length-unit.
+Exit codes: 0 ok, 1 bad input or failed run, 2 usage error, 3 not converged.
+"""
+
+
+@click.command(epilog=EXAMPLE)
+@data_options
+@click.option("--cutoff", type=float, help="Cutoff radius (length unit). Required for periodic frames.")
+@click.option("--shift/--no-shift", default=False, show_default=True,
+              help="Shift pair energies to zero at the cutoff (LAMMPS pair_modify shift yes).")
+@interaction_options
+@click.option("--mixing", type=click.Choice(["lorentz-berthelot", "arithmetic", "geometric", "sixthpower", "none"]),
+              default="lorentz-berthelot", show_default=True, help="Mixing rule for unlike pairs (LAMMPS' rules).")
+@click.option("--offset", type=click.Choice(["none", "constant", "per-species"]), default="none", show_default=True,
+              help="Fit an energy offset: a constant, or a reference energy per species times its count.")
+@click.option("--forces/--no-forces", default=False, show_default=True, help="Fit forces too (frames that have them).")
+@click.option("--force-weight", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Weight of force residuals relative to energy residuals.")
+@click.option("--per-atom", is_flag=True, help="Fit energies per atom.")
+@click.option("--init", "init", multiple=True, callback=parse_assignments, metavar="NAME=VALUE",
+              help="Starting value of a parameter (repeatable).")
+@click.option("--init-file", type=click.Path(exists=True, dir_okay=False),
+              help="Params file whose values are the starting point.")
+@click.option("--fix", multiple=True, metavar="NAME", help="Keep a parameter at its starting value (repeatable).")
+@click.option("--bound", "bounds", multiple=True, callback=parse_bounds, metavar="NAME=LOW:HIGH",
+              help="Bounds of a parameter; either side may be empty (repeatable).")
+@click.option("--method", type=click.Choice(["lsq", "basinhopping"]), default="lsq", show_default=True)
+@click.option("--algorithm", type=click.Choice(["trf", "dogbox", "lm"]), default="trf", show_default=True,
+              help="least_squares method (lm: no bounds).")
+@click.option("--loss", type=click.Choice(["linear", "soft_l1", "huber", "cauchy", "arctan"]), default="linear",
+              show_default=True, help="Robust loss of least_squares.")
+@click.option("--f-scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="Soft margin between inlier and outlier residuals (robust losses).")
+@click.option("--ftol", type=click.FloatRange(min=0), default=1e-12, show_default=True)
+@click.option("--xtol", type=click.FloatRange(min=0), default=1e-12, show_default=True)
+@click.option("--gtol", type=click.FloatRange(min=0), default=1e-12, show_default=True)
+@click.option("--max-nfev", type=click.IntRange(min=1), help="Most function evaluations (per local fit).")
+@click.option("--niter", type=click.IntRange(min=1), default=100, show_default=True, help="Basin-hopping hops.")
+@click.option("--step-size", type=click.FloatRange(min=0, min_open=True), default=0.5, show_default=True,
+              help="Basin-hopping step in (log epsilon, sigma) space.")
+@click.option("--temperature", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Basin-hopping temperature, relative to the cost of the first local minimum.")
+@click.option("--seed", type=int, help="Seed of every random choice (default: drawn and recorded).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the fitted ljfit-params/1 file.")
+@click.option("--residuals", type=click.Path(dir_okay=False), help="Write per-frame residuals (CSV).")
+@click.option("--plot", type=click.Path(dir_okay=False), help="Write a parity plot (PNG, PDF, SVG).")
+@click.option("--cache", type=click.Path(file_okay=False), help="Folder caching moments between runs.")
+@common_options
+@guarded
+def fit(**kw):
+    """Fit Lennard-Jones epsilon and sigma per type (or per pair) to the
+    reference energies, and forces with --forces, of FILES."""
+    from ..fitting import run_fit_command
+    return run_fit_command(kw, click.get_current_context().obj)

@@ -1,0 +1,110 @@
+"""The body of ``ljfit fit``: options -> library calls -> report and files."""
+import sys
+
+from .output import EXIT_NOT_CONVERGED, EXIT_OK, atomic_write, resolve_format
+
+
+def _in_internal_units(values: dict, kw: dict, pair=False) -> dict:
+    """Parameter values (or bounds) from the run's units to eV and Å."""
+    from fitcore.units import energy_factor, length_factor
+    e, length = energy_factor(kw["energy_unit"]), length_factor(kw["length_unit"])
+
+    def convert(name, value):
+        factor = length if name.endswith(".sigma") else e
+        return tuple(v * factor for v in value) if pair else value * factor
+
+    return {name: convert(name, value) for name, value in values.items()}
+
+
+def fit_spec(kw: dict):
+    from fitcore.io.params_file import read_params
+    from fitcore.workflow import FitSpec
+    init_params = read_params(kw["init_file"])[0] if kw["init_file"] else None
+    return FitSpec(kw["mixing"], kw["offset"], _in_internal_units(kw["init"], kw), init_params, tuple(kw["fix"]),
+                   _in_internal_units(kw["bounds"], kw, pair=True), kw["forces"], kw["force_weight"], kw["per_atom"])
+
+
+def fit_options(kw: dict):
+    from fitcore.fit import FitOptions
+    return FitOptions(kw["method"], kw["algorithm"], kw["loss"], kw["f_scale"], kw["ftol"], kw["xtol"], kw["gtol"],
+                      kw["max_nfev"], kw["niter"], kw["step_size"], kw["temperature"], kw["seed"])
+
+
+def run_fit_command(kw: dict, reporter) -> int:
+    from fitcore.io.inputs import require_energies
+    from fitcore.workflow import fit_dataset
+
+    from .loading import length_to_angstrom, load
+    from .render import fit_report, residual_rows, residuals_csv
+    fmt = resolve_format(kw["fmt"])
+    spec, options = fit_spec(kw), fit_options(kw)
+    dataset, moments, model = load(kw, reporter, length_to_angstrom(kw, kw["cutoff"]), kw["shift"], kw["forces"])
+    require_energies(dataset)
+    with reporter.progress("basin-hopping", kw["niter"]) if kw["method"] == "basinhopping" else _no_progress() as update:
+        result = fit_dataset(dataset, moments, model, spec, options, progress=update)
+    params = _with_fit_section(result, kw, dataset)
+    fit_report(result, params, kw, fmt)
+    if kw["output"]:
+        from fitcore.io.params_file import params_json
+        atomic_write(kw["output"], params_json(params, kw["energy_unit"], kw["length_unit"]))
+        reporter.info(f"wrote {kw['output']}")
+    if kw["residuals"]:
+        atomic_write(kw["residuals"], residuals_csv(residual_rows(dataset, result.energy_pred, kw["energy_unit"])))
+        reporter.info(f"wrote {kw['residuals']}")
+    if kw["plot"]:
+        from .plot import parity_plot
+        parity_plot(kw["plot"], dataset, result.energy_pred, result.statistics, kw["energy_unit"])
+        reporter.info(f"wrote {kw['plot']}")
+    if not result.converged:
+        reporter.warn(f"the fit did not converge: {result.outcome.message}")
+        return EXIT_NOT_CONVERGED
+    return EXIT_OK
+
+
+class _no_progress:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _with_fit_section(result, kw: dict, dataset):
+    from dataclasses import replace
+
+    import fitcore
+    from fitcore.io.inputs import expand_paths
+
+    from .render import statistics_in_units
+    names = result.params.names
+    outcome = result.outcome
+    options = {k: v for k, v in kw.items() if k not in ("files", "output", "residuals", "plot", "fmt", "quiet", "debug")}
+    section = {
+        "ljfit_version": fitcore.__version__,
+        "command": " ".join(["ljfit"] + sys.argv[1:]),
+        "method": kw["method"], "algorithm": kw["algorithm"], "loss": kw["loss"], "seed": outcome.seed,
+        "options": options,
+        "inputs": [_file_record(p) for p in expand_paths(list(kw["files"]))]
+        + ([_file_record(kw["energies"])] if kw["energies"] else []),
+        "statistics": statistics_in_units(result.statistics, kw["energy_unit"], kw["length_unit"]),
+        "flags": {n: list(f) for n, f in zip(names, result.flags) if f},
+        "strong_correlations": [[a, b, c] for a, b, c in result.strong_correlations],
+        "absent_pairs": list(result.absent_pairs),
+        "notes": list(result.notes),
+    }
+    if kw["method"] == "basinhopping":
+        section["basinhopping"] = {"hops": outcome.hops, "distinct_minima": len(outcome.minima),
+                                   "minima_costs": [c for c, _ in outcome.minima[:20]]}
+    return replace(result.params, fit=section)
+
+
+def _file_record(path: str) -> dict:
+    import hashlib
+    import os
+    if path == "-":
+        return {"path": "-"}
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return {"path": path, "bytes": os.path.getsize(path), "sha256": digest.hexdigest()}

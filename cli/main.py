@@ -1,0 +1,39 @@
+"""``ljfit``: fit Lennard-Jones parameters to reference energies and forces."""
+import click
+
+from .commands import export, fit, inspect, predict
+
+EPILOG = """\b
+Exit codes: 0 success; 1 bad input data or a failed run; 2 usage error
+(unknown option, bad value, missing file); 3 the fit finished but did not
+converge (results are still written and flagged); 130 interrupted.
+
+\b
+Quick start:
+  ljfit inspect data.extxyz
+  ljfit fit data.extxyz --cutoff 8.5 --shift -o params.json
+  ljfit predict data.extxyz --params params.json > energies.csv
+  ljfit export params.json --to lammps
+"""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("ljfit")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(_version(), "--version", prog_name="ljfit", message="%(prog)s %(version)s")
+def main():
+    """Fit Lennard-Jones epsilon and sigma to reference energies (and forces) of
+    structures in XYZ / extended-XYZ files, predict with them, and export them
+    for MD codes. Data goes to stdout (CSV when piped), messages to stderr."""
+
+
+main.add_command(inspect.inspect)
+main.add_command(fit.fit)
+main.add_command(predict.predict)
+main.add_command(export.export)

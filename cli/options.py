@@ -1,0 +1,131 @@
+"""Options shared by several commands, as decorators, and their conversion to library options."""
+import os
+
+import click
+
+from .output import FORMATS
+
+ENERGY_UNITS = ("eV", "kcal/mol", "kJ/mol", "hartree", "K")
+LENGTH_UNITS = ("angstrom", "nm", "bohr")
+
+
+def _stack(*decorators):
+    def apply(func):
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+    return apply
+
+
+def _load_config(ctx: click.Context, param, path):
+    """--config FILE.toml: its keys (option names, - or _) become defaults; the command line wins."""
+    if not path:
+        return path
+    import tomllib
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as err:
+        raise click.BadParameter(f"cannot read {path}: {err.strerror}", ctx, param) from None
+    except tomllib.TOMLDecodeError as err:
+        raise click.BadParameter(f"{path}: {err}", ctx, param) from None
+    section = data.get(ctx.info_name, {})
+    flat = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    flat.update(section if isinstance(section, dict) else {})
+    known = {p.name for p in ctx.command.params}
+    defaults = {}
+    for key, value in flat.items():
+        name = key.replace("-", "_")
+        if name not in known:
+            raise click.BadParameter(f"{path}: unknown option {key!r} for ljfit {ctx.info_name}", ctx, param)
+        defaults[name] = value
+    ctx.default_map = {**(ctx.default_map or {}), **defaults}
+    return path
+
+
+def _threads(ctx, param, value):
+    if value is not None:
+        if value < 1:
+            raise click.BadParameter("must be at least 1", ctx, param)
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(value)
+    return value
+
+
+common_options = _stack(
+    click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
+                 help="Output format; auto = a table on a terminal, CSV when piped."),
+    click.option("--quiet", "-q", is_flag=True, help="Print nothing on stderr but errors."),
+    click.option("--debug", is_flag=True, help="Show the Python traceback of an error."),
+    click.option("--threads", type=int, callback=_threads, help="Cap on CPU threads (torch, BLAS, workers)."),
+    click.option("--config", type=click.Path(dir_okay=False), callback=_load_config, is_eager=True,
+                 expose_value=False, help="TOML file of option values; the command line overrides it."),
+)
+
+data_options = _stack(
+    click.argument("files", nargs=-1, required=True),
+    click.option("--energies", type=click.Path(exists=True, dir_okay=False),
+                 help="CSV/TSV table name,energy[,weight] joined on frame names."),
+    click.option("--energy-key", default="energy", show_default=True, help="Extended-XYZ key holding the energy."),
+    click.option("--type-key", help="Per-atom string column giving parameter types (default: species)."),
+    click.option("--fragment-key", help="Per-atom integer column of fragment ids [default: fragment, if present]."),
+    click.option("--fragment-split", type=click.IntRange(min=1),
+                 help="First N atoms of every frame are fragment 0, the rest fragment 1."),
+    click.option("--energy-unit", type=click.Choice(ENERGY_UNITS), default="eV", show_default=True,
+                 help="Unit of energies in the inputs (K: energy/k_B); parameters come out in it."),
+    click.option("--length-unit", type=click.Choice(LENGTH_UNITS), default="angstrom", show_default=True,
+                 help="Unit of coordinates in the inputs; parameters come out in it."),
+)
+
+interaction_options = _stack(
+    click.option("--interactions", type=click.Choice(["all", "inter-fragment"]), default="all", show_default=True,
+                 help="Which pairs count: all, or only pairs between different fragments."),
+    click.option("--engine", type=click.Choice(["moments", "direct"]), default="moments", show_default=True,
+                 help="moments: fast pair-moment model; direct: reference pairwise evaluation."),
+    click.option("--device", default="cpu", show_default=True, help="torch device: cpu, cuda, cuda:1, ..."),
+    click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True),
+)
+
+
+def data_config(kw: dict):
+    from fitcore.io.inputs import DataOptions
+    from fitcore.io.xyz import ReadOptions
+    read = ReadOptions(kw["energy_key"], kw["type_key"], kw["fragment_key"], kw["length_unit"], kw["energy_unit"])
+    return DataOptions(read, kw["energies"], kw["fragment_split"])
+
+
+def model_config(kw: dict, cutoff_angstrom: float | None, shift: bool):
+    from fitcore.workflow import ModelOptions
+    return ModelOptions(cutoff_angstrom, shift, kw["interactions"], kw["engine"], kw["device"], kw["dtype"])
+
+
+def parse_assignments(ctx, param, values):
+    """NAME=VALUE options -> {name: float}."""
+    out = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise click.BadParameter(f"expected NAME=VALUE with a number, got {item!r}", ctx, param) from None
+    return out
+
+
+def parse_bounds(ctx, param, values):
+    """NAME=LO:HI options (either side may be empty) -> {name: (lo, hi)}."""
+    out = {}
+    for item in values:
+        name, sep, rng = item.partition("=")
+        lo, colon, hi = rng.partition(":")
+        try:
+            if not sep or not colon:
+                raise ValueError
+            bounds = (float(lo) if lo.strip() else -float("inf"), float(hi) if hi.strip() else float("inf"))
+            if not bounds[0] < bounds[1]:
+                raise ValueError
+        except ValueError:
+            raise click.BadParameter(f"expected NAME=LOW:HIGH with LOW < HIGH, got {item!r}", ctx, param) from None
+        out[name.strip()] = bounds
+    return out

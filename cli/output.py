@@ -1,0 +1,147 @@
+"""Output discipline: data on stdout, people's messages on stderr, files written atomically.
+
+Exit codes: 0 success, 1 bad input or a failed run, 2 usage error (click), 3 the fit
+finished but did not converge, 130 interrupted.
+"""
+import csv
+import functools
+import io
+import json
+import math
+import os
+import sys
+import tempfile
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_CONVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+FORMATS = ("auto", "table", "csv", "json")
+
+
+class Reporter:
+    """Where messages go: a rich console on stderr, quiet or not, with optional progress bars."""
+
+    def __init__(self, quiet: bool = False, debug: bool = False):
+        from rich.console import Console
+        self.quiet, self.debug = quiet, debug
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            self.err.print(message, markup=False)
+
+    def warn(self, message: str) -> None:
+        if not self.quiet:
+            self.err.print(f"warning: {message}", style="yellow", markup=False)
+
+    def error(self, message: str) -> None:
+        self.err.print(f"error: {message}", style="bold red", markup=False)
+
+    @contextmanager
+    def progress(self, description: str, total: int | None):
+        """A progress bar on stderr when it is a terminal (and not quiet); yields update(done)."""
+        if self.quiet or not sys.stderr.isatty():
+            yield lambda done, *rest: None
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=self.err, transient=True) as bar:
+            task = bar.add_task(description, total=total)
+            yield lambda done, *rest: bar.update(task, completed=done)
+
+
+def resolve_format(fmt: str) -> str:
+    """``auto``: a table for a terminal, CSV for a pipe or file."""
+    if fmt == "auto":
+        return "table" if sys.stdout.isatty() else "csv"
+    return fmt
+
+
+def finite_or_none(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def to_json(data) -> str:
+    """JSON with NaN/inf written as null (JSON has no such numbers)."""
+    def clean(x):
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        if hasattr(x, "item") and not isinstance(x, (str, bytes)):
+            x = x.item()
+        return finite_or_none(x)
+    return json.dumps(clean(data), indent=1)
+
+
+def csv_text(header: list[str], rows: list[list]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else (f"{v:.12g}" if isinstance(v, float) else v) for v in row])
+    return buffer.getvalue()
+
+
+def atomic_write(path: str, text: str | bytes) -> None:
+    """Write ``path`` through a temp file in the same folder and a rename: never half written."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        from fitcore.errors import InputError
+        raise InputError(f"{path}: folder {folder} does not exist")
+    mode = "wb" if isinstance(text, bytes) else "w"
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, mode) as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def guarded(command):
+    """Run a command body with ljfit's error, warning and interrupt conventions.
+
+    LjfitError -> one line on stderr, exit 1 (--debug re-raises for the traceback);
+    warnings from the library -> "warning: ..." on stderr; Ctrl-C -> exit 130.
+    """
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        ctx = click.get_current_context()
+        reporter = Reporter(kwargs.get("quiet", False), kwargs.get("debug", False))
+        ctx.obj = reporter
+        from fitcore.errors import LjfitError
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    code = command(*args, **kwargs)
+                finally:
+                    for w in caught:
+                        reporter.warn(str(w.message))
+        except KeyboardInterrupt:
+            reporter.error("interrupted")
+            sys.exit(EXIT_INTERRUPTED)
+        except LjfitError as err:
+            if reporter.debug:
+                raise
+            reporter.error(str(err))
+            sys.exit(EXIT_FAILED)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as err:  # an unexpected failure: still one line unless --debug
+            if reporter.debug:
+                raise
+            reporter.error(f"{type(err).__name__}: {err} (run with --debug for the traceback)")
+            sys.exit(EXIT_FAILED)
+        sys.exit(code or EXIT_OK)
+    return wrapper

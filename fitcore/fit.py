@@ -1,0 +1,237 @@
+"""Fitting drivers: scipy least_squares, and basin-hopping around it.
+
+Both work on the free entries x of theta (layout order; eV, Å) and take the exact
+Jacobian from ``Problem.jacobian``. Basin-hopping steps in a scaled space
+z = (log epsilon, sigma / Å, offset / eV): a step of 0.5 changes epsilon by a
+factor up to e^0.5 and sigma by up to 0.5 Å. Each hop's local minimisation is the
+same least_squares, and its temperature is relative to the cost of the first local
+minimum (a hop that doubles the cost is accepted with probability e^-1/T).
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import OptimizeResult, basinhopping, least_squares
+
+from .errors import FitError, InputError
+from .params import KINDS, LJParams, Layout
+from .problem import Problem
+
+METHODS = ("lsq", "basinhopping")
+ALGORITHMS = ("trf", "dogbox", "lm")
+LOSSES = ("linear", "soft_l1", "huber", "cauchy", "arctan")
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    method: str = "lsq"
+    algorithm: str = "trf"  # least_squares method
+    loss: str = "linear"
+    f_scale: float = 1.0
+    ftol: float = 1e-12
+    xtol: float = 1e-12
+    gtol: float = 1e-12
+    max_nfev: int | None = None
+    niter: int = 100  # basin-hopping hops
+    step_size: float = 0.5  # basin-hopping step in z space
+    temperature: float = 1.0  # relative to the first local minimum's cost
+    seed: int | None = None  # None: drawn at random, and recorded in the result
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where a fit starts: full theta, which entries are free, bounds, and where values came from."""
+    theta: np.ndarray
+    free: np.ndarray  # bool
+    lower: np.ndarray
+    upper: np.ndarray
+    origin: tuple[str, ...]  # "data", "user", "file" or "default" per parameter
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class Outcome:
+    """What a driver returns: the solution and how it got there."""
+    x: np.ndarray
+    cost: float
+    nfev: int
+    njev: int
+    status: int
+    message: str
+    success: bool
+    active_mask: np.ndarray
+    seed: int | None = None
+    minima: list = field(default_factory=list)  # basin-hopping: distinct (cost, x) local minima, best first
+    hops: int = 0
+
+
+def layout_for(type_names: tuple[str, ...], mixing: str, offset: str, species: tuple[str, ...],
+               mentioned: list[str], init_params: LJParams | None = None) -> Layout:
+    """The layout of a fit: per-type parameters plus every pair named in options or the init file."""
+    layout = Layout(type_names, mixing, (), offset, species if offset == "per-species" else ())
+    if mixing == "none" or init_params is not None:
+        pairs = _present_pairs(type_names, mixing, init_params)
+        for a, b in pairs:
+            layout = layout.with_pair(a, b)
+    for name in mentioned:
+        head, _, kind = name.rpartition(".")
+        a, sep, b = head.partition("-")
+        if sep and kind in KINDS and a in type_names and b in type_names:
+            layout = layout.with_pair(type_names.index(a), type_names.index(b))
+    return layout
+
+
+def _present_pairs(type_names, mixing, init_params):
+    if mixing == "none":
+        n = len(type_names)
+        return [(a, b) for a in range(n) for b in range(a, n)]
+    file_types = init_params.layout.type_names
+    return [(type_names.index(file_types[a]), type_names.index(file_types[b]))
+            for a, b in init_params.layout.pairs if file_types[a] in type_names and file_types[b] in type_names]
+
+
+def build_start(layout: Layout, guess: np.ndarray, notes: list[str], init: dict[str, float],
+                init_params: LJParams | None, fixed: list[str], bounds: dict[str, tuple[float, float]]) -> Start:
+    names = layout.names
+    theta, origin = guess.copy(), ["data"] * len(names)
+    if init_params is not None:
+        for k, name in enumerate(names):
+            if name in init_params.names:
+                theta[k], origin[k] = init_params.value(name), "file"
+    for name, value in init.items():
+        k = layout.index(name)
+        theta[k], origin[k] = value, "user"
+    lower = np.r_[np.zeros(layout.n_lj), np.full(len(names) - layout.n_lj, -np.inf)]
+    upper = np.full(len(names), np.inf)
+    for name, (lo, hi) in bounds.items():
+        k = layout.index(name)
+        lower[k], upper[k] = lo, hi
+    free = np.ones(len(names), bool)
+    for name in fixed:
+        free[layout.index(name)] = False
+    outside = free & ((theta < lower) | (theta > upper))
+    for k in np.flatnonzero(outside):
+        if origin[k] in ("user", "file"):
+            raise InputError(f"initial {names[k]} = {theta[k]:g} is outside its bounds [{lower[k]:g}, {upper[k]:g}]")
+    theta = np.where(outside, np.clip(theta, lower, upper), theta)
+    return Start(theta, free, lower, upper, tuple(origin), tuple(notes))
+
+
+def check_problem(problem: Problem, start: Start, options: FitOptions) -> np.ndarray:
+    """x0, after checking that the fit is well posed; FitError otherwise."""
+    for name, value, allowed in (("method", options.method, METHODS), ("algorithm", options.algorithm, ALGORITHMS),
+                                 ("loss", options.loss, LOSSES)):
+        if value not in allowed:
+            raise FitError(f"unknown {name} {value!r}; expected one of {', '.join(allowed)}")
+    n_free, m = problem.n_free, problem.n_residuals
+    if n_free == 0:
+        raise FitError("every parameter is fixed: nothing to fit")
+    if n_free > m:
+        raise FitError(f"underdetermined: {n_free} free parameters but only {m} data points; fix some (--fix) "
+                       f"or tie them through a mixing rule")
+    if options.algorithm == "lm" and options.loss != "linear":
+        raise FitError("--algorithm lm supports only --loss linear")
+    x0 = start.theta[start.free] if options.algorithm == "lm" else _interior(start.theta[start.free], start)
+    r0 = problem.residuals(x0)
+    if not np.all(np.isfinite(r0)):
+        raise FitError("residuals are not finite at the initial parameters; give starting values with --init")
+    return x0
+
+
+def run_fit(problem: Problem, start: Start, options: FitOptions, progress=None) -> Outcome:
+    """Minimise the residuals: least_squares, or basin-hopping when options.method says so."""
+    x0 = check_problem(problem, start, options)
+    if options.method == "basinhopping":
+        return _basinhopping(problem, start, options, x0, progress)
+    return _least_squares(problem, start, options, x0)
+
+
+def _bounds(start: Start, options: FitOptions):
+    if options.algorithm == "lm":
+        return (-np.inf, np.inf)
+    return start.lower[start.free], start.upper[start.free]
+
+
+def _least_squares(problem: Problem, start: Start, options: FitOptions, x0: np.ndarray) -> Outcome:
+    result = least_squares(problem.residuals, x0, jac=problem.jacobian, bounds=_bounds(start, options),
+                           method=options.algorithm, loss=options.loss, f_scale=options.f_scale,
+                           ftol=options.ftol, xtol=options.xtol, gtol=options.gtol, max_nfev=options.max_nfev,
+                           x_scale="jac")
+    njev = result.njev if result.njev is not None else result.nfev
+    return Outcome(result.x, float(result.cost), int(result.nfev), int(njev), int(result.status),
+                   str(result.message), bool(result.status > 0), result.active_mask)
+
+
+class _Hop:
+    """Basin-hopping step in z = (log eps, sigma, offset); ``stepsize`` is adapted by scipy."""
+
+    def __init__(self, stepsize: float, rng: np.random.Generator):
+        self.stepsize, self.rng = stepsize, rng
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        return z + self.rng.uniform(-self.stepsize, self.stepsize, size=z.shape)
+
+
+def _z_maps(problem: Problem, start: Start):
+    names = np.array(problem.layout.names)[start.free]
+    is_eps = np.array([n.endswith(".epsilon") for n in names])
+    lower, upper = start.lower[start.free], start.upper[start.free]
+
+    def to_z(x):
+        return np.where(is_eps, np.log(np.maximum(x, 1e-300)), x)
+
+    def to_x(z):
+        return np.clip(np.where(is_eps, np.exp(np.clip(z, -700, 700)), z), lower, upper)
+
+    return to_z, to_x
+
+
+def _basinhopping(problem: Problem, start: Start, options: FitOptions, x0: np.ndarray, progress) -> Outcome:
+    seed = options.seed if options.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+    rng = np.random.default_rng(seed)
+    to_z, to_x = _z_maps(problem, start)
+    local_runs: list[Outcome] = []
+    lsq_options = FitOptions(algorithm=options.algorithm, loss=options.loss, f_scale=options.f_scale,
+                             ftol=max(options.ftol, 1e-10), xtol=max(options.xtol, 1e-10),
+                             gtol=max(options.gtol, 1e-10), max_nfev=options.max_nfev)
+
+    first = _least_squares(problem, start, lsq_options, x0)
+    scale = max(first.cost, 1e-300)  # costs are seen by basinhopping relative to the first minimum
+
+    def cost(z):
+        return 0.5 * float(np.sum(problem.residuals(to_x(z)) ** 2)) / scale
+
+    def local(fun, z0, args=(), **unused) -> OptimizeResult:
+        run = _least_squares(problem, start, lsq_options, _interior(to_x(z0), start))
+        local_runs.append(run)
+        return OptimizeResult(x=to_z(run.x), fun=run.cost / scale, success=run.success, nfev=run.nfev)
+
+    def callback(z, f, accepted):
+        if progress is not None:
+            progress(len(local_runs) - 1, options.niter, min(r.cost for r in local_runs + [first]))
+
+    hop = _Hop(options.step_size, rng)
+    basinhopping(cost, to_z(first.x), niter=options.niter, T=options.temperature, stepsize=options.step_size,
+                 minimizer_kwargs={"method": local}, take_step=hop, callback=callback, rng=rng)
+    runs = [first] + local_runs
+    best = min(runs, key=lambda r: r.cost)
+    polished = _least_squares(problem, start, options, best.x)
+    polished.nfev += sum(r.nfev for r in runs)
+    polished.njev += sum(r.njev for r in runs)
+    polished.seed, polished.minima, polished.hops = seed, distinct_minima(runs), options.niter
+    return polished
+
+
+def _interior(x: np.ndarray, start: Start) -> np.ndarray:
+    """x nudged strictly inside finite bounds (least_squares' trf needs a strictly feasible start)."""
+    lower, upper = start.lower[start.free], start.upper[start.free]
+    span = np.where(np.isfinite(upper - lower), upper - lower, np.maximum(np.abs(x), 1.0))
+    return np.clip(x, lower + 1e-10 * span, upper - 1e-10 * span)
+
+
+def distinct_minima(runs: list[Outcome], rtol: float = 1e-4) -> list[tuple[float, np.ndarray]]:
+    """Local minima whose parameters differ by more than ``rtol`` (relative), best first."""
+    minima: list[tuple[float, np.ndarray]] = []
+    for run in sorted(runs, key=lambda r: r.cost):
+        if not any(np.allclose(run.x, x, rtol=rtol, atol=0) for _, x in minima):
+            minima.append((run.cost, run.x))
+    return minima

@@ -1,0 +1,131 @@
+"""Data-driven initial guess.
+
+1. The energy is linear in the pair coefficients (C12_t, C6_t) and the offsets, so
+   a bounded linear least-squares solve (C12, C6 >= 0) over the energy rows gives
+   the exact optimum with free pair parameters. Each pair type t with both
+   coefficients positive yields sigma_t = (C12/C6)^(1/6), eps_t = C6^2 / (4 C12).
+2. Per-type parameters come from those pair values through the mixing rule, which
+   is linear in suitable variables: log eps_ij = (log eps_i + log eps_j) / 2
+   (all rules; sixthpower adds a known sigma term), and sigma_ij = (s_i + s_j) / 2
+   (Lorentz-Berthelot), log sigma_ij = (log s_i + log s_j) / 2 (geometric),
+   sigma_ij^6 = (s_i^6 + s_j^6) / 2 (sixthpower). A type that never pairs with
+   itself is therefore determined through its cross pairs. Where the pairs fix only
+   a combination (say only A-B pairs occur), the least-norm split around the mean
+   is taken: eps_A = eps_B = eps_AB, sigma_A = sigma_B = sigma_AB.
+3. A type or pair with no usable pair value at all starts from
+   ``DEFAULT_EPSILON``/``DEFAULT_SIGMA``; the guess says so in its notes.
+"""
+import numpy as np
+from scipy.optimize import lsq_linear
+
+from .moments import Moments, pair_types
+from .params import Layout
+from .problem import Targets, Weighting
+
+DEFAULT_EPSILON = 0.01  # eV
+DEFAULT_SIGMA = 3.0  # Å
+SIGMA_RANGE = (0.3, 30.0)  # Å: pair values outside are treated as unusable
+
+
+def linear_solution(moments: Moments, targets: Targets, weighting: Weighting) -> tuple[np.ndarray, ...]:
+    """C12, C6 [n_pair_types] and offsets minimising the weighted energy residuals; C >= 0.
+
+    Pair types that never occur get C12 = C6 = 0.
+    """
+    scale = np.sqrt(targets.weights) / (targets.n_atoms if weighting.per_atom else 1.0)
+    present = np.flatnonzero(moments.pair_count > 0)
+    columns = np.hstack([moments.energy12[:, present], -moments.energy6[:, present], targets.offset_design])
+    columns = columns * scale[:, None]
+    norms = np.linalg.norm(columns, axis=0)
+    norms[norms == 0] = 1.0
+    n_c = 2 * len(present)
+    lower = np.r_[np.zeros(n_c), np.full(targets.offset_design.shape[1], -np.inf)]
+    solution = lsq_linear(columns / norms, targets.energies * scale, bounds=(lower, np.inf), method="bvls").x / norms
+    n_pt = moments.energy12.shape[1]
+    c12, c6 = np.zeros(n_pt), np.zeros(n_pt)
+    c12[present], c6[present] = solution[:len(present)], solution[len(present):n_c]
+    return c12, c6, solution[n_c:]
+
+
+def pair_values(c12: np.ndarray, c6: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """eps, sigma per pair type from C12, C6; NaN where unusable."""
+    usable = (c12 > 0) & (c6 > 0)
+    sigma = np.full(len(c12), np.nan)
+    eps = np.full(len(c12), np.nan)
+    sigma[usable] = (c12[usable] / c6[usable]) ** (1 / 6)
+    eps[usable] = c6[usable] ** 2 / (4 * c12[usable])
+    usable &= (sigma > SIGMA_RANGE[0]) & (sigma < SIGMA_RANGE[1])
+    return np.where(usable, eps, np.nan), np.where(usable, sigma, np.nan)
+
+
+def _solve_pairwise(a: np.ndarray, b: np.ndarray, values: np.ndarray, n_types: int) -> np.ndarray:
+    """u per type with (u_a + u_b)/2 = value for each pair, least-norm around the mean; NaN if unseen."""
+    rows = np.zeros((len(values), n_types))
+    np.add.at(rows, (np.arange(len(values)), a), 0.5)
+    np.add.at(rows, (np.arange(len(values)), b), 0.5)
+    mean = values.mean()
+    delta = np.linalg.lstsq(rows, values - mean, rcond=None)[0]
+    seen = rows.sum(axis=0) > 0
+    return np.where(seen, mean + delta, np.nan)
+
+
+def per_type_values(layout: Layout, eps_pair: np.ndarray, sigma_pair: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-type eps, sigma [n_types] from per-pair-type values via the mixing rule; NaN where undetermined."""
+    a, b = pair_types(layout.n_types)
+    ok = np.isfinite(eps_pair) & np.isfinite(sigma_pair)
+    if not ok.any():
+        return np.full(layout.n_types, np.nan), np.full(layout.n_types, np.nan)
+    a, b, eps_pair, sigma_pair = a[ok], b[ok], eps_pair[ok], sigma_pair[ok]
+    if layout.mixing == "lorentz-berthelot":
+        sigma = _solve_pairwise(a, b, sigma_pair, layout.n_types)
+    elif layout.mixing == "geometric":
+        sigma = np.exp(_solve_pairwise(a, b, np.log(sigma_pair), layout.n_types))
+    else:  # sixthpower
+        sigma = _solve_pairwise(a, b, sigma_pair ** 6, layout.n_types) ** (1 / 6)
+    log_eps = np.log(eps_pair)
+    if layout.mixing == "sixthpower":
+        sa, sb = np.nan_to_num(sigma[a], nan=DEFAULT_SIGMA), np.nan_to_num(sigma[b], nan=DEFAULT_SIGMA)
+        log_eps = log_eps - np.log(2 * sa ** 3 * sb ** 3 / (sa ** 6 + sb ** 6))
+    return np.exp(_solve_pairwise(a, b, log_eps, layout.n_types)), sigma
+
+
+def initial_guess(layout: Layout, moments: Moments, targets: Targets,
+                  weighting: Weighting) -> tuple[np.ndarray, list[str]]:
+    """theta [n_params] in layout order, and notes on what could not be taken from the data."""
+    c12, c6, offsets = linear_solution(moments, targets, weighting)
+    eps_pair, sigma_pair = pair_values(c12, c6)
+    theta = np.empty(len(layout.names))
+    notes = []
+    table = np.full((layout.n_types, layout.n_types), -1)
+    pa, pb = pair_types(layout.n_types)
+    table[pa, pb] = table[pb, pa] = np.arange(len(pa))
+    if layout.per_type:
+        eps, sigma = per_type_values(layout, eps_pair, sigma_pair)
+        unseen = [layout.type_names[k] for k in np.flatnonzero(~np.isfinite(eps) | ~np.isfinite(sigma))]
+        if unseen:
+            notes.append(f"no pair in the data determines {', '.join(unseen)}: starting from epsilon "
+                         f"{DEFAULT_EPSILON} eV, sigma {DEFAULT_SIGMA} Å")
+        ie, is_ = layout.eps_sigma_index()
+        theta[ie] = np.where(np.isfinite(eps), eps, DEFAULT_EPSILON)
+        theta[is_] = np.where(np.isfinite(sigma), sigma, DEFAULT_SIGMA)
+    ie, is_ = layout.pair_index()
+    for k, (a, b) in enumerate(layout.pairs):
+        t = table[a, b]
+        if np.isfinite(eps_pair[t]):
+            theta[ie[k]], theta[is_[k]] = eps_pair[t], sigma_pair[t]
+        elif layout.per_type:
+            theta[ie[k]], theta[is_[k]] = _mixed_pair(layout, theta, a, b)
+        else:
+            theta[ie[k]], theta[is_[k]] = DEFAULT_EPSILON, DEFAULT_SIGMA
+            notes.append(f"no usable data for pair {layout.pair_name(a, b)}: starting from defaults")
+    theta[layout.n_lj:] = offsets
+    return theta, notes
+
+
+def _mixed_pair(layout: Layout, theta: np.ndarray, a: int, b: int) -> tuple[float, float]:
+    import torch
+
+    from .model import mixed_tables
+    base = Layout(layout.type_names, layout.mixing)
+    eps, sigma = mixed_tables(base, torch.as_tensor(theta[:2 * layout.n_types]))
+    return float(eps[a, b]), float(sigma[a, b])

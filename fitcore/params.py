@@ -1,0 +1,143 @@
+"""Named LJ parameters: per-type epsilon/sigma, per-pair overrides, energy offsets.
+
+A ``Layout`` fixes which parameters exist and their order in the flat vector theta:
+
+    <type>.epsilon, <type>.sigma        for every type   (not with mixing "none")
+    <A>-<B>.epsilon, <A>-<B>.sigma      for every pair with its own parameters
+    offset | offset.<species>           with --offset constant | per-species
+
+``LJParams`` is a layout with values (eV, Å) and the cutoff treatment. Mixing rules
+are LAMMPS' (``pair_modify mix``):
+
+    lorentz-berthelot (arithmetic)  eps_ij = sqrt(eps_i eps_j)   sigma_ij = (sigma_i + sigma_j) / 2
+    geometric                       eps_ij = sqrt(eps_i eps_j)   sigma_ij = sqrt(sigma_i sigma_j)
+    sixthpower  eps_ij = 2 sqrt(eps_i eps_j) sigma_i^3 sigma_j^3 / (sigma_i^6 + sigma_j^6)
+                sigma_ij = ((sigma_i^6 + sigma_j^6) / 2)^(1/6)
+    none        every pair type that occurs has its own epsilon and sigma
+"""
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .errors import InputError
+
+MIXING_RULES = ("lorentz-berthelot", "geometric", "sixthpower", "none")
+MIXING_ALIASES = {"arithmetic": "lorentz-berthelot", "lb": "lorentz-berthelot"}
+OFFSET_KINDS = ("none", "constant", "per-species")
+KINDS = ("epsilon", "sigma")
+
+
+def canonical_mixing(name: str) -> str:
+    rule = MIXING_ALIASES.get(name.lower(), name.lower())
+    if rule not in MIXING_RULES:
+        raise InputError(f"unknown mixing rule {name!r}; expected one of {', '.join(MIXING_RULES)} (or arithmetic)")
+    return rule
+
+
+@dataclass(frozen=True)
+class Layout:
+    type_names: tuple[str, ...]
+    mixing: str = "lorentz-berthelot"
+    pairs: tuple[tuple[int, int], ...] = ()  # (a, b), a <= b: type pairs with their own epsilon, sigma
+    offset: str = "none"
+    offset_species: tuple[str, ...] = ()  # with offset "per-species"
+
+    @property
+    def n_types(self) -> int:
+        return len(self.type_names)
+
+    @property
+    def per_type(self) -> bool:
+        return self.mixing != "none"
+
+    def pair_name(self, a: int, b: int) -> str:
+        a, b = min(a, b), max(a, b)
+        return f"{self.type_names[a]}-{self.type_names[b]}"
+
+    @property
+    def names(self) -> list[str]:
+        names = [f"{t}.{k}" for t in self.type_names for k in KINDS] if self.per_type else []
+        names += [f"{self.pair_name(a, b)}.{k}" for a, b in self.pairs for k in KINDS]
+        if self.offset == "constant":
+            names.append("offset")
+        elif self.offset == "per-species":
+            names += [f"offset.{s}" for s in self.offset_species]
+        return names
+
+    @property
+    def n_lj(self) -> int:
+        """Parameters before the offsets (all epsilon and sigma)."""
+        return (2 * self.n_types if self.per_type else 0) + 2 * len(self.pairs)
+
+    def index(self, name: str) -> int:
+        """Position of parameter ``name`` in theta; accepts B-A for A-B."""
+        names = self.names
+        canonical = self.canonical_name(name)
+        if canonical not in names:
+            raise InputError(f"unknown parameter {name!r}; known: {', '.join(names)}")
+        return names.index(canonical)
+
+    def canonical_name(self, name: str) -> str:
+        head, _, kind = name.rpartition(".")
+        if "-" in head and kind in KINDS:
+            a, _, b = head.partition("-")
+            if a in self.type_names and b in self.type_names:
+                return f"{self.pair_name(self.type_names.index(a), self.type_names.index(b))}.{kind}"
+        return name
+
+    def with_pair(self, a: int, b: int) -> "Layout":
+        pair = (min(a, b), max(a, b))
+        return self if pair in self.pairs else replace(self, pairs=tuple(sorted(self.pairs + (pair,))))
+
+    def eps_sigma_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of the per-type epsilon and sigma in theta ([n_types] each)."""
+        base = 2 * np.arange(self.n_types)
+        return base, base + 1
+
+    def pair_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of the per-pair epsilon and sigma in theta ([n_pairs] each)."""
+        start = 2 * self.n_types if self.per_type else 0
+        base = start + 2 * np.arange(len(self.pairs))
+        return base, base + 1
+
+
+@dataclass(frozen=True)
+class LJParams:
+    layout: Layout
+    values: np.ndarray  # [n_params] eV, Å in layout order
+    cutoff: float | None  # Å
+    shift: bool = False
+    stderr: np.ndarray | None = None  # [n_params], from a fit
+    fit: dict = field(default_factory=dict)  # the fit section of a params file
+
+    @property
+    def names(self) -> list[str]:
+        return self.layout.names
+
+    def value(self, name: str) -> float:
+        return float(self.values[self.layout.index(name)])
+
+    def pair_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """eps_ij, sigma_ij [n_types, n_types] after mixing and overrides (NaN: undefined)."""
+        import torch
+
+        from .model import mixed_tables
+        eps, sigma = mixed_tables(self.layout, torch.as_tensor(self.values, dtype=torch.float64))
+        return eps.numpy(), sigma.numpy()
+
+
+def check_values(layout: Layout, values: np.ndarray, source: str) -> None:
+    """Epsilon and sigma must be positive and finite; offsets finite."""
+    names = layout.names
+    for k, (name, value) in enumerate(zip(names, values)):
+        if not np.isfinite(value):
+            raise InputError(f"{source}: {name} = {value} is not finite")
+        if k < layout.n_lj and value <= 0:
+            raise InputError(f"{source}: {name} = {value} must be positive")
+
+
+def unit_factors(layout: Layout, energy_unit: str, length_unit: str) -> np.ndarray:
+    """[n_params] factors that take values in (energy_unit, length_unit) to eV and Å."""
+    from .units import energy_factor, length_factor
+    e, length = energy_factor(energy_unit), length_factor(length_unit)
+    return np.array([length if name.endswith(".sigma") else e for name in layout.names])

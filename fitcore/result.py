@@ -1,0 +1,138 @@
+"""FitResult: parameters with standard errors, flags and statistics.
+
+Covariance of the free parameters from the Jacobian J of the weighted residuals at
+the solution:  cov = s^2 (J^T J)^-1,  s^2 = sum(r^2) / (m - n)  (m residuals, n free
+parameters). It is computed through the SVD J = U S V^T, so a singular J^T J is
+seen, not inverted: directions with S_k < RCOND * S_max are "not determined by the
+data"; the parameters that load on them are flagged and get an infinite stderr.
+
+Statistics (RMSE, MAE, max |error|, R^2) are of the raw, unweighted errors
+predicted - reference, per frame for energies (per atom with --per-atom) and per
+component for forces.
+"""
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .fit import Outcome, Start
+from .params import LJParams, Layout
+from .problem import Problem
+
+RCOND = 1e-10  # relative singular value below which a direction is undetermined
+CORRELATION_REPORT = 0.9
+
+
+@dataclass(frozen=True, eq=False)
+class FitResult:
+    params: LJParams  # values and stderr (0 for fixed, inf for undetermined)
+    initial: np.ndarray  # [n_params] starting theta
+    free: np.ndarray  # [n_params] bool
+    correlation: np.ndarray  # [n_free, n_free]
+    flags: tuple[tuple[str, ...], ...]  # per parameter
+    statistics: dict  # energy/forces error statistics and optimizer figures
+    energy_pred: np.ndarray  # [n_frames] eV
+    energy_ref: np.ndarray  # [n_frames] eV
+    outcome: Outcome
+    absent_pairs: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    strong_correlations: tuple[tuple[str, str, float], ...] = field(default=())
+
+    @property
+    def converged(self) -> bool:
+        return self.outcome.success
+
+
+def error_statistics(pred: np.ndarray, ref: np.ndarray) -> dict:
+    err = pred - ref
+    if len(err) == 0:
+        return {"n": 0}
+    total = np.sum((ref - ref.mean()) ** 2)
+    return {
+        "n": int(len(err)),
+        "rmse": float(np.sqrt(np.mean(err ** 2))),
+        "mae": float(np.mean(np.abs(err))),
+        "max_abs": float(np.max(np.abs(err))),
+        "r2": float(1 - np.sum(err ** 2) / total) if total > 0 else None,
+    }
+
+
+def covariance(jac: np.ndarray, residuals: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """cov [n, n], undetermined [n] bool, s^2 and the condition number of J."""
+    m, n = jac.shape
+    _, s, vt = np.linalg.svd(jac, full_matrices=False)
+    s2 = float(np.sum(residuals ** 2) / (m - n)) if m > n else float("inf")
+    if len(s) == 0 or s[0] == 0:
+        return np.full((n, n), np.inf), np.ones(n, bool), s2, float("inf")
+    good = s > RCOND * s[0]
+    inv = np.where(good, 1.0 / np.where(good, s, 1.0) ** 2, 0.0)
+    cov = s2 * (vt.T * inv) @ vt
+    undetermined = np.any(np.abs(vt[~good]) > 1e-3, axis=0) if (~good).any() else np.zeros(n, bool)
+    condition = float(s[0] / s[-1]) if s[-1] > 0 else float("inf")
+    return cov, undetermined, s2, condition
+
+
+def summarize(problem: Problem, start: Start, outcome: Outcome, params_like: LJParams,
+              absent_pairs: tuple[str, ...] = ()) -> FitResult:
+    """Statistics, covariance and flags at the solution ``outcome.x``."""
+    layout, free = problem.layout, start.free
+    theta = start.theta.copy()
+    theta[free] = outcome.x
+    jac, residuals = problem.jacobian(outcome.x), problem.residuals(outcome.x)
+    cov, undetermined, s2, condition = covariance(jac, residuals)
+    stderr_free = np.sqrt(np.clip(np.diag(cov), 0, None))
+    stderr_free[undetermined] = np.inf
+    stderr = np.zeros(len(theta))
+    stderr[free] = stderr_free
+    with np.errstate(invalid="ignore", divide="ignore"):
+        correlation = cov / np.outer(stderr_free, stderr_free)
+    correlation[~np.isfinite(correlation)] = np.nan
+    np.fill_diagonal(correlation, 1.0)
+    flags = _flags(layout, start, theta, stderr, undetermined, outcome)
+    energies, forces = (t.detach().cpu().numpy() if t is not None else None
+                        for t in problem.predict(problem.theta(outcome.x)))
+    stats = _statistics(problem, energies, forces)
+    stats.update(cost=outcome.cost, nfev=outcome.nfev, njev=outcome.njev, status=outcome.status,
+                 message=outcome.message, success=outcome.success, n_free=int(free.sum()),
+                 n_residuals=int(len(residuals)), dof=int(len(residuals) - free.sum()), s2=s2,
+                 jacobian_condition=condition)
+    names = np.array(layout.names)[free]
+    strong = tuple((names[i], names[j], float(correlation[i, j]))
+                   for i in range(len(names)) for j in range(i + 1, len(names))
+                   if np.isfinite(correlation[i, j]) and abs(correlation[i, j]) >= CORRELATION_REPORT)
+    params = replace(params_like, layout=layout, values=theta, stderr=stderr)
+    return FitResult(params, start.theta, free, correlation, flags, stats, energies,
+                     problem.targets.energies, outcome, absent_pairs, start.notes, strong)
+
+
+def _statistics(problem: Problem, energies: np.ndarray, forces: np.ndarray | None) -> dict:
+    t = problem.targets
+    per = t.n_atoms if problem.weighting.per_atom else 1.0
+    stats = {"energy": error_statistics(energies / per, t.energies / per),
+             "energy_per_atom": problem.weighting.per_atom}
+    if forces is not None:
+        atoms = problem.force_atoms.cpu().numpy()
+        stats["forces"] = error_statistics(forces[atoms].ravel(), t.forces[atoms].ravel())
+    return stats
+
+
+def _flags(layout: Layout, start: Start, theta, stderr, undetermined, outcome: Outcome) -> tuple:
+    flags = []
+    free_k = np.cumsum(start.free) - 1
+    for k, name in enumerate(layout.names):
+        f = []
+        if not start.free[k]:
+            f.append("fixed")
+        else:
+            j = free_k[k]
+            span = max(abs(theta[k]), 1e-12)
+            if outcome.active_mask[j] != 0 or min(abs(theta[k] - start.lower[k]), abs(start.upper[k] - theta[k])) \
+                    <= 1e-8 * span:
+                f.append("at bound")
+            if start.origin[k] != "data" and abs(theta[k] - start.theta[k]) <= 1e-10 * span:
+                f.append("at initial value")
+            if undetermined[j]:
+                f.append("not determined by the data")
+            elif stderr[k] > abs(theta[k]):
+                f.append("poorly determined")
+        flags.append(tuple(f))
+    return tuple(flags)

@@ -1,0 +1,158 @@
+"""The library's top level: data -> moments -> problem -> fit or prediction.
+
+These functions are what the CLI calls; they stay free of printing and of click.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .dataset import Dataset
+from .errors import InputError
+from .moments import CutoffScheme, Moments, compute_moments, pair_type_names, remap_types
+from .params import LJParams, canonical_mixing
+
+ENGINES = ("moments", "direct")
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    cutoff: float | None = None  # Å
+    shift: bool = False
+    scope: str = "all"  # or "inter-fragment"
+    engine: str = "moments"
+    device: str = "cpu"
+    dtype: str = "float64"
+
+    @property
+    def scheme(self) -> CutoffScheme:
+        return CutoffScheme(self.cutoff, self.shift)
+
+
+@dataclass(frozen=True)
+class FitSpec:
+    """What is fitted: mixing, offsets, starting values, fixed parameters, bounds, weighting."""
+    mixing: str = "lorentz-berthelot"
+    offset: str = "none"
+    init: dict = field(default_factory=dict)  # name -> value (eV, Å)
+    init_params: LJParams | None = None
+    fixed: tuple[str, ...] = ()
+    bounds: dict = field(default_factory=dict)  # name -> (lower, upper)
+    forces: bool = False
+    force_weight: float = 1.0
+    per_atom: bool = False
+
+
+def torch_dtype(name: str):
+    import torch
+    return {"float64": torch.float64, "float32": torch.float32}[name]
+
+
+def check_device(device: str) -> str:
+    import torch
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError(f"--device {device}: CUDA is not available on this machine (use --device cpu)")
+    try:
+        torch.empty(0, device=device)
+    except (RuntimeError, ValueError) as err:
+        raise InputError(f"--device {device}: {err}") from None
+    return device
+
+
+def reduce(dataset: Dataset, model: ModelOptions, with_forces: bool, progress=None) -> Moments:
+    """Pair moments of the dataset (energies, and forces if asked)."""
+    return compute_moments(dataset, model.scheme, model.scope, with_forces, progress=progress)
+
+
+def make_engine(dataset: Dataset, moments: Moments | None, model: ModelOptions, type_names: tuple[str, ...]):
+    import torch  # noqa: F401  (engines are torch)
+
+    from .model import DirectEngine, MomentEngine
+    device, dtype = check_device(model.device), torch_dtype(model.dtype)
+    if model.engine == "direct":
+        return DirectEngine(dataset, model.scheme, model.scope, device, dtype, type_names)
+    return MomentEngine(remap_types(moments, type_names), device, dtype)
+
+
+def targets_for(dataset: Dataset, layout, with_forces: bool):
+    from .model import offset_design
+    from .problem import Targets
+    return Targets(dataset.energies, dataset.weights, dataset.atoms_per_frame.astype(float),
+                   offset_design(layout, dataset),
+                   dataset.forces if with_forces else None,
+                   dataset.frame_index if with_forces else None)
+
+
+def fit_dataset(dataset: Dataset, moments: Moments, model: ModelOptions, spec: FitSpec, options,
+                progress=None):
+    """Fit ``spec`` to the dataset; returns a FitResult."""
+    from .fit import build_start, layout_for, run_fit
+    from .guess import initial_guess
+    from .problem import Problem, Weighting
+    from .result import summarize
+
+    mixing = canonical_mixing(spec.mixing)
+    with_forces = spec.forces
+    if with_forces and (dataset.forces is None or not dataset.has_forces.any()):
+        raise InputError("--forces: no frame carries forces (a forces:R:3 column)")
+    mentioned = list(spec.init) + list(spec.fixed) + list(spec.bounds)
+    layout = layout_for(dataset.type_names, mixing, spec.offset, dataset.species_names, mentioned, spec.init_params)
+    if mixing == "none":
+        layout = _only_present_pairs(layout, moments)
+    targets = targets_for(dataset, layout, with_forces)
+    weighting = Weighting(spec.per_atom, with_forces, spec.force_weight)
+    guess, notes = initial_guess(layout, moments, targets, weighting)
+    start = build_start(layout, guess, notes, spec.init, spec.init_params, list(spec.fixed), spec.bounds)
+    engine = make_engine(dataset, moments, model, layout.type_names)
+    problem = Problem(layout, engine, targets, weighting, start.theta, start.free)
+    outcome = run_fit(problem, start, options, progress)
+    absent = tuple(n for n, c in zip(pair_type_names(dataset.type_names), moments.pair_count) if c == 0)
+    params = LJParams(layout, start.theta, model.cutoff, model.shift)
+    return summarize(problem, start, outcome, params, absent)
+
+
+def _only_present_pairs(layout, moments: Moments):
+    from dataclasses import replace
+
+    from .moments import pair_types
+    a, b = pair_types(layout.n_types)
+    present = {(int(x), int(y)) for x, y, c in zip(a, b, moments.pair_count) if c > 0}
+    return replace(layout, pairs=tuple(p for p in layout.pairs if p in present))
+
+
+def predict_dataset(dataset: Dataset, moments: Moments | None, params: LJParams, model: ModelOptions,
+                    with_forces: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Energies [n_frames] eV and forces [n_atoms, 3] eV/Å (or None) from ``params``."""
+    import torch
+
+    from .model import coefficients, offset_design
+    layout = params.layout
+    missing = [t for t in dataset.type_names if t not in layout.type_names]
+    if missing:
+        raise InputError(f"the parameters have no entry for type(s) {', '.join(missing)} found in the data "
+                         f"(they cover {', '.join(layout.type_names)})")
+    _check_defined_pairs(params, moments, dataset)
+    engine = make_engine(dataset, moments, model, layout.type_names)
+    theta = torch.as_tensor(params.values, dtype=torch_dtype(model.dtype), device=model.device)
+    with torch.no_grad():
+        c12, c6 = coefficients(layout, theta)
+        design = torch.as_tensor(offset_design(layout, dataset), dtype=theta.dtype, device=theta.device)
+        energies = engine.energies(c12, c6) + design @ theta[layout.n_lj:]
+        forces = engine.forces(c12, c6) if with_forces else None
+    return energies.cpu().numpy(), (forces.cpu().numpy() if forces is not None else None)
+
+
+def _check_defined_pairs(params: LJParams, moments: Moments | None, dataset: Dataset) -> None:
+    """With mixing none, every pair type that occurs needs its own parameters."""
+    if params.layout.per_type or moments is None:
+        return
+    from .moments import pair_types
+    names = dataset.type_names
+    a, b = pair_types(len(names))
+    have = {params.layout.pair_name(*sorted((params.layout.type_names.index(names[x]),
+                                            params.layout.type_names.index(names[y]))))
+            for x, y in zip(a, b)} & {params.layout.pair_name(p, q) for p, q in params.layout.pairs}
+    for x, y, count in zip(a, b, moments.pair_count):
+        name = f"{names[x]}-{names[y]}"
+        pname = params.layout.pair_name(params.layout.type_names.index(names[x]), params.layout.type_names.index(names[y]))
+        if count > 0 and pname not in have:
+            raise InputError(f"mixing none: the parameters have no entry for pair {name}, which occurs in the data")
