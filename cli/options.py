@@ -18,29 +18,67 @@ def _stack(*decorators):
 
 
 def _load_config(ctx: click.Context, param, path):
-    """--config FILE.toml: its keys (option names, - or _) become defaults; the command line wins."""
+    """--config FILE.toml: its keys (option names, - or _) become defaults; the command line wins.
+
+    Top-level keys serve every command that has the option (and must name an option of some
+    ljfit command); keys in a [fit], [predict], ... table serve that command only.
+    """
     if not path:
         return path
-    import tomllib
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except OSError as err:
-        raise click.BadParameter(f"cannot read {path}: {err.strerror}", ctx, param) from None
-    except tomllib.TOMLDecodeError as err:
-        raise click.BadParameter(f"{path}: {err}", ctx, param) from None
-    section = data.get(ctx.info_name, {})
-    flat = {k: v for k, v in data.items() if not isinstance(v, dict)}
-    flat.update(section if isinstance(section, dict) else {})
-    known = {p.name for p in ctx.command.params}
+    data = _read_toml(ctx, param, path)
+    commands = ctx.parent.command.commands if ctx.parent and isinstance(ctx.parent.command, click.Group) else {}
+    for key, value in data.items():
+        if isinstance(value, dict) and key not in commands:
+            raise click.BadParameter(f"{path}: unknown table [{key}]; expected one of "
+                                     f"{', '.join(f'[{c}]' for c in sorted(commands))}", ctx, param)
+    own = _config_names(ctx.command)
+    anywhere = set(own).union(*(_config_names(c) for c in commands.values()))
     defaults = {}
-    for key, value in flat.items():
+    for key, value in data.items():
+        if isinstance(value, dict):
+            continue
         name = key.replace("-", "_")
-        if name not in known:
+        if name not in anywhere:
+            raise click.BadParameter(f"{path}: unknown option {key!r}", ctx, param)
+        if name in own:
+            defaults[own[name]] = value
+    for key, value in data.get(ctx.info_name, {}).items():
+        name = own.get(key.replace("-", "_"))
+        if name is None:
             raise click.BadParameter(f"{path}: unknown option {key!r} for ljfit {ctx.info_name}", ctx, param)
         defaults[name] = value
     ctx.default_map = {**(ctx.default_map or {}), **defaults}
     return path
+
+
+def _read_toml(ctx: click.Context, param, path: str) -> dict:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        try:
+            import tomli as tomllib
+        except ModuleNotFoundError:
+            raise click.BadParameter("reading TOML needs Python 3.11+ or the tomli package (pip install tomli)",
+                                     ctx, param) from None
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except OSError as err:
+        raise click.BadParameter(f"cannot read {path}: {err.strerror}", ctx, param) from None
+    except tomllib.TOMLDecodeError as err:
+        raise click.BadParameter(f"{path}: {err}", ctx, param) from None
+
+
+def _config_names(command: click.Command) -> dict[str, str]:
+    """Config keys (long option names with _ for -, e.g. format for --format) -> parameter names (fmt)."""
+    names = {}
+    for p in command.params:
+        if p.expose_value and p.name:
+            names[p.name] = p.name
+            for opt in p.opts + p.secondary_opts:
+                if opt.startswith("--") and not opt.startswith("--no-"):
+                    names[opt[2:].replace("-", "_")] = p.name
+    return names
 
 
 def _threads(ctx, param, value):

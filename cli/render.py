@@ -95,7 +95,8 @@ def fit_report(result, params, kw: dict, fmt: str) -> None:
     data = params_to_dict(params, kw["energy_unit"], kw["length_unit"])
     if fmt == "json":
         data.setdefault("pairs", {})
-        data["statistics"] = data["fit"].pop("statistics")
+        fit = dict(data["fit"])  # a copy: data["fit"] is params.fit, which the params file still needs
+        data["statistics"], data["fit"] = fit.pop("statistics"), fit
         emit(to_json(data))
         return
     from fitcore.params import unit_factors

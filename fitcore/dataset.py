@@ -107,7 +107,8 @@ def concat(datasets: list[Dataset]) -> Dataset:
     if any_fragments and not all(d.fragments is not None for d in datasets):
         missing = next(d for d in datasets if d.fragments is None)
         raise InputError(f"{missing.sources[0]}: has no fragment column but other inputs do")
-    extra_keys = set.intersection(*(set(d.extra) for d in datasets))
+    extra_keys = [k for k in set.intersection(*(set(d.extra) for d in datasets))  # kept where all agree on shape
+                  if len({d.extra[k].shape[1:] for d in datasets}) == 1]
     return Dataset(
         positions=np.concatenate([d.positions for d in datasets]),
         type_index=types,

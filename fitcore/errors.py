@@ -16,3 +16,7 @@ class FitError(LjfitError):
 def where(path: str, line: int | None = None) -> str:
     """``path:line`` (or just the path) for the start of a message."""
     return f"{path}:{line}" if line is not None else str(path)
+
+
+class LjfitWarning(UserWarning):
+    """Something the user should know about that does not stop the run (the CLI prints it on stderr)."""

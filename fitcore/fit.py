@@ -32,7 +32,7 @@ class FitOptions:
     gtol: float = 1e-12
     max_nfev: int | None = None
     niter: int = 100  # basin-hopping hops
-    step_size: float = 0.5  # basin-hopping step in z space
+    step_size: float = 1.0  # basin-hopping step in z space
     temperature: float = 1.0  # relative to the first local minimum's cost
     seed: int | None = None  # None: drawn at random, and recorded in the result
 
@@ -228,7 +228,7 @@ def _interior(x: np.ndarray, start: Start) -> np.ndarray:
     return np.clip(x, lower + 1e-10 * span, upper - 1e-10 * span)
 
 
-def distinct_minima(runs: list[Outcome], rtol: float = 1e-4) -> list[tuple[float, np.ndarray]]:
+def distinct_minima(runs: list[Outcome], rtol: float = 1e-3) -> list[tuple[float, np.ndarray]]:
     """Local minima whose parameters differ by more than ``rtol`` (relative), best first."""
     minima: list[tuple[float, np.ndarray]] = []
     for run in sorted(runs, key=lambda r: r.cost):

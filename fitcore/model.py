@@ -55,9 +55,11 @@ def mixed_tables(layout: Layout, theta: torch.Tensor) -> tuple[torch.Tensor, tor
         ip, sp = layout.pair_index()
         a = torch.as_tensor([p[0] for p in layout.pairs])
         b = torch.as_tensor([p[1] for p in layout.pairs])
-        rows, cols = torch.cat([a, b]), torch.cat([b, a])
-        eps_ij = eps_ij.index_put((rows, cols), theta[torch.as_tensor(ip)].repeat(2))
-        sigma_ij = sigma_ij.index_put((rows, cols), theta[torch.as_tensor(sp)].repeat(2))
+        off = a != b  # mirror unlike pairs only: writing a diagonal entry twice would double its gradient
+        rows, cols = torch.cat([a, b[off]]), torch.cat([b, a[off]])
+        eps_p, sigma_p = theta[torch.as_tensor(ip)], theta[torch.as_tensor(sp)]
+        eps_ij = eps_ij.index_put((rows, cols), torch.cat([eps_p, eps_p[off]]))
+        sigma_ij = sigma_ij.index_put((rows, cols), torch.cat([sigma_p, sigma_p[off]]))
     return eps_ij, sigma_ij
 
 

@@ -100,6 +100,7 @@ def fit_dataset(dataset: Dataset, moments: Moments, model: ModelOptions, spec: F
         layout = _only_present_pairs(layout, moments)
     targets = targets_for(dataset, layout, with_forces)
     weighting = Weighting(spec.per_atom, with_forces, spec.force_weight)
+    _warn_undetermined_offsets(layout, dataset)
     guess, notes = initial_guess(layout, moments, targets, weighting)
     start = build_start(layout, guess, notes, spec.init, spec.init_params, list(spec.fixed), spec.bounds)
     engine = make_engine(dataset, moments, model, layout.type_names)
@@ -108,6 +109,21 @@ def fit_dataset(dataset: Dataset, moments: Moments, model: ModelOptions, spec: F
     absent = tuple(n for n, c in zip(pair_type_names(dataset.type_names), moments.pair_count) if c == 0)
     params = LJParams(layout, start.theta, model.cutoff, model.shift)
     return summarize(problem, start, outcome, params, absent)
+
+
+def _warn_undetermined_offsets(layout, dataset: Dataset) -> None:
+    """Per-species offsets need compositions that are not all proportional."""
+    if layout.offset != "per-species":
+        return
+    import warnings
+
+    from .errors import LjfitWarning
+    counts = dataset.species_counts
+    rank = np.linalg.matrix_rank(counts.astype(float))
+    if rank < counts.shape[1]:
+        warnings.warn(LjfitWarning(
+            f"--offset per-species: the frames' compositions span only {rank} of {counts.shape[1]} dimensions "
+            f"(collinear compositions), so the per-species offsets are not determined by the data"), stacklevel=2)
 
 
 def _only_present_pairs(layout, moments: Moments):

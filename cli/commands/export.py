@@ -1,4 +1,6 @@
 """``ljfit export``: parameters in the formats of MD codes."""
+import math
+
 import click
 
 from ..output import guarded
@@ -30,6 +32,9 @@ def export(params_path, target, lammps_units, cutoff, output, quiet, debug):
     from ..output import atomic_write, csv_text
     from ..render import emit
     params, units = read_params(params_path)
+    if cutoff is not None and params.cutoff is not None and not math.isclose(cutoff, params.cutoff):
+        click.get_current_context().obj.warn(f"--cutoff {cutoff:g} ignored: {params_path} has cutoff "
+                                             f"{params.cutoff:g} Å, the one its parameters belong to")
     if target == "lammps":
         text = lammps_block(params, lammps_units, params_path, cutoff)
     elif target == "openmm":

@@ -49,7 +49,7 @@ Exit codes: 0 ok, 1 bad input or failed run, 2 usage error, 3 not converged.
 @click.option("--gtol", type=click.FloatRange(min=0), default=1e-12, show_default=True)
 @click.option("--max-nfev", type=click.IntRange(min=1), help="Most function evaluations (per local fit).")
 @click.option("--niter", type=click.IntRange(min=1), default=100, show_default=True, help="Basin-hopping hops.")
-@click.option("--step-size", type=click.FloatRange(min=0, min_open=True), default=0.5, show_default=True,
+@click.option("--step-size", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
               help="Basin-hopping step in (log epsilon, sigma) space.")
 @click.option("--temperature", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="Basin-hopping temperature, relative to the cost of the first local minimum.")

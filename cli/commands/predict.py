@@ -40,12 +40,14 @@ def predict(**kw):
     if params.cutoff is None and dataset.pbc.any():
         from fitcore.errors import InputError
         raise InputError(f"{kw['params_path']}: cutoff is null but the data has periodic frames, which need a cutoff")
+    known = ~np.isnan(dataset.energies)
+    if kw["plot"] and not known.any():
+        raise click.UsageError("--plot needs reference energies (an energy= key or --energies)")
     model = model_config(kw, params.cutoff, params.shift)
     with_forces = bool(kw["write_structures"])
     moments = reduce_dataset(dataset, model, reporter, with_forces and kw["engine"] == "moments")
     energies, forces = predict_dataset(dataset, moments, params, model, with_forces)
     rows = residual_rows(dataset, energies, kw["energy_unit"])
-    known = ~np.isnan(dataset.energies)
     stats = None
     if known.any():
         from fitcore.units import energy_factor
@@ -57,8 +59,6 @@ def predict(**kw):
         atomic_write(kw["write_structures"], extxyz_text(dataset, energies, forces))
         reporter.info(f"wrote {kw['write_structures']}")
     if kw["plot"]:
-        if not known.any():
-            raise click.UsageError("--plot needs reference energies")
         from ..plot import parity_plot
         parity_plot(kw["plot"], dataset, energies, {"energy": stats}, kw["energy_unit"], already_converted=True)
         reporter.info(f"wrote {kw['plot']}")

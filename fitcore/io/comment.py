@@ -14,9 +14,9 @@ _PAIR = re.compile(
 )
 _ESCAPE = re.compile(r"\\(.)")
 _FREE_ENERGY = re.compile(r"\b(?:energy|e)\s*[=:]\s*(\S+)", re.I)
+_EXTENDED_KEY = re.compile(r"(?:^|\s)(?:Lattice|Properties)\s*=", re.I)
 
 PROPERTY_KINDS = {"S": "string", "R": "real", "I": "integer", "L": "logical"}
-DEFAULT_PROPERTIES = "species:S:1:pos:R:3"
 
 
 def parse_key_values(text: str) -> dict[str, str | bool] | None:
@@ -40,6 +40,11 @@ def parse_key_values(text: str) -> dict[str, str | bool] | None:
             pairs[m.group("key")] = value
         pos = m.end()
     return pairs if has_value else None
+
+
+def looks_extended(text: str) -> bool:
+    """Whether a comment that did not parse as key=value pairs still names ``Lattice=`` or ``Properties=``."""
+    return _EXTENDED_KEY.search(text) is not None
 
 
 def free_text_energy(text: str) -> str | None:

@@ -17,7 +17,7 @@ class LjfitWarning(UserWarning):
 def read_energy_table(path: str, energy_unit: str = "eV") -> dict[str, tuple[float, float, int]]:
     """name -> (energy in eV, weight, line) from a CSV/TSV file with a header row."""
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: spreadsheets start CSV with a BOM
             text = handle.read()
     except OSError as err:
         raise InputError(f"{path}: cannot read: {err.strerror or err}") from None

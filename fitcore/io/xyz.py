@@ -10,14 +10,18 @@ the error can name it.
 
 Formats:
 - extended XYZ: count line, ``key=value`` comment (``Lattice``, ``pbc``,
-  ``Properties``, the energy key, ``name``, ``weight``; others kept as info);
+  ``Properties``, the energy key, ``name``, ``weight``; others kept as info); rows
+  have exactly the ``Properties`` columns, or are read as plain rows when a frame
+  has no ``Properties`` (as ASE does);
 - plain XYZ: count line, free comment (energy from ``energy=x`` or a lone number),
   rows ``El x y z`` (further columns ignored);
 - headerless: rows ``El x y z`` only, one structure per file, recognised when the
   first line is not an atom count.
+Text is ASCII or UTF-8 (a leading byte order mark is skipped); lines end in LF or CRLF.
 """
 import io
 import sys
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,7 +31,7 @@ import numpy as np
 from ..dataset import Dataset
 from ..errors import InputError, where
 from ..units import energy_factor, length_factor
-from .comment import DEFAULT_PROPERTIES, free_text_energy, parse_bools, parse_key_values, parse_properties
+from .comment import free_text_energy, looks_extended, parse_bools, parse_key_values, parse_properties
 
 Column = tuple[str, str, int]  # name, kind letter (S/R/I/L), number of sub-columns
 _PLAIN_COLUMNS: tuple[Column, ...] = (("species", "S", 1), ("pos", "R", 3))
@@ -64,12 +68,14 @@ class _Frame:
 def read_structures(path: str, options: ReadOptions = ReadOptions()) -> Dataset:
     """All frames of one file (``-`` is stdin) as a Dataset in eV and Å."""
     source, buf = _read_bytes(path)
+    buf = buf.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark, as some Windows editors write
     first = _first_line(buf, source)
     if _is_count(first):
         frames = _frames(buf, source, options)
         _check_cells(frames, source)
     else:
         frames = [_headerless_frame(buf)]
+        _check_plain(options, where(source, frames[0].line))
     return _assemble(buf, source, frames, options)
 
 
@@ -175,6 +181,10 @@ def _header(comment: str, source: str, line: int, n_atoms: int, start: int, end:
     at = where(source, line + 1)
     pairs = parse_key_values(comment)
     if pairs is None:
+        if looks_extended(comment):
+            raise InputError(f"{at}: cannot parse this extended-XYZ comment line (unbalanced quotes or braces?): "
+                             f"{_show(comment.encode(), 60)}")
+        _check_plain(options, at)
         energy = free_text_energy(comment)
         return _Frame(line, line + 2, n_atoms, start, end, _PLAIN_COLUMNS, True, np.zeros((3, 3)), (False,) * 3,
                       _number(energy, at, "energy") if energy is not None else np.nan, 1.0, None, {})
@@ -186,17 +196,22 @@ def _header(comment: str, source: str, line: int, n_atoms: int, start: int, end:
     pbc = tuple(_pbc(pairs[lower["pbc"]], at)) if "pbc" in lower else pbc_default
     if any(pbc) and "lattice" not in lower:
         raise InputError(f"{at}: pbc={pairs[lower['pbc']]!r} but no Lattice")
-    spec = pairs[lower["properties"]] if "properties" in lower else DEFAULT_PROPERTIES
-    try:
-        columns = _columns(spec if isinstance(spec, str) else "", options)
-    except ValueError as err:
-        raise InputError(f"{at}: {err}") from None
+    plain = "properties" not in lower  # no Properties: rows are El x y z, further columns ignored (as ASE does)
+    if plain:
+        _check_plain(options, at)
+        columns = _PLAIN_COLUMNS
+    else:
+        spec = pairs[lower["properties"]]
+        try:
+            columns = _columns(spec if isinstance(spec, str) else "", options)
+        except ValueError as err:
+            raise InputError(f"{at}: {err}") from None
     energy = pairs.get(options.energy_key)
     weight = pairs[lower["weight"]] if "weight" in lower else "1"
     name = pairs[lower["name"]] if "name" in lower else None
     skip = {lower[k] for k in _RESERVED if k in lower} | {options.energy_key}
     return _Frame(
-        line, line + 2, n_atoms, start, end, columns, False, cell, pbc,
+        line, line + 2, n_atoms, start, end, columns, plain, cell, pbc,
         _number(energy, at, options.energy_key) if energy is not None else np.nan,
         _positive(weight, at, "weight"),
         None if name is None or name is True else str(name),
@@ -205,6 +220,8 @@ def _header(comment: str, source: str, line: int, n_atoms: int, start: int, end:
 
 
 def _number(text, at: str, key: str) -> float:
+    if text is True:  # a bare ``key`` flag, which float() would read as 1.0
+        raise InputError(f"{at}: {key} has no value (expected {key}=NUMBER)")
     try:
         value = float(text)
     except (TypeError, ValueError):
@@ -276,6 +293,14 @@ def _check_cells(frames: list[_Frame], source: str) -> None:
                          f"(pbc={_pbc_text(frame.pbc)})")
 
 
+def _check_plain(options: ReadOptions, at: str) -> None:
+    """A frame without ``Properties=`` has no columns for --type-key or --fragment-key to name."""
+    for flag, key in (("--type-key", options.type_key), ("--fragment-key", options.fragment_key)):
+        if key:
+            raise InputError(f"{at}: {flag} {key!r} names a Properties= column, but this frame has no Properties= "
+                             f"(plain XYZ: El x y z)")
+
+
 def _pbc_text(pbc) -> str:
     return " ".join("T" if p else "F" for p in pbc)
 
@@ -313,8 +338,9 @@ def _headerless_frame(buf: bytes) -> _Frame:
 # ---------------------------------------------------------------- atom lines
 
 
-def _dtype(columns: tuple[Column, ...], label_bytes: int) -> np.dtype:
-    base = {"S": f"S{label_bytes}", "R": "f8", "I": "i8", "L": "S8"}
+def _dtype(columns: tuple[Column, ...], label_bytes: int, text: str = "S") -> np.dtype:
+    """``text`` is the kind of string columns: S (bytes, for ASCII lines) or U (str, for UTF-8 lines)."""
+    base = {"S": f"{text}{label_bytes}", "R": "f8", "I": "i8", "L": f"{text}8"}
     return np.dtype([(name, base[kind]) if count == 1 else (name, base[kind], (count,))
                      for name, kind, count in columns])
 
@@ -325,19 +351,31 @@ def _parse_group(buf: bytes, source: str, frames: list[_Frame]) -> np.ndarray:
     data = b"".join(buf[f.start:f.end] if buf[f.end - 1:f.end] == b"\n" else buf[f.start:f.end] + b"\n"
                     for f in frames)
     expected = sum(f.n_atoms for f in frames)
+    # ASCII (the usual case) is parsed as bytes, which is fastest; anything else must be UTF-8, decoded as such
+    # (loadtxt's default latin-1 would split a UTF-8 label at bytes such as 0x85 and 0xa0).
+    text, encoding = ("S", "bytes") if data.isascii() else ("U", "utf-8")
     for width in _LABEL_BYTES:
         try:
-            rows = np.loadtxt(io.BytesIO(data), dtype=_dtype(columns, width), comments=None, ndmin=1,
-                              usecols=range(4) if plain else None)
+            with warnings.catch_warnings():  # blank lines only: the row count check below reports them
+                warnings.filterwarnings("ignore", "loadtxt: input contained no data", UserWarning)
+                rows = np.loadtxt(io.BytesIO(data), dtype=_dtype(columns, width, text), comments=None, ndmin=1,
+                                  usecols=range(4) if plain else None, encoding=encoding)
         except ValueError:
             rows = None
-        if rows is None or len(rows) != expected:
+        if rows is None or len(rows) != expected or not _logicals_ok(rows, columns):
             _locate_bad_line(buf, source, frames)
             raise InputError(f"{source}: cannot parse the atom lines (expected {expected} rows)")
         strings = [name for name, kind, _ in columns if kind == "S"]
         if all(np.char.str_len(rows[name]).max(initial=0) < width for name in strings):
             return rows
     raise InputError(f"{source}: a string column has an entry longer than {_LABEL_BYTES[-1] - 1} characters")
+
+
+def _logicals_ok(rows: np.ndarray, columns: tuple[Column, ...]) -> bool:
+    """Whether the L columns (read as strings) hold only T/F/true/false."""
+    logical = [name for name, kind, _ in columns if kind == "L"]
+    return all(np.isin(np.char.upper(rows[name]), np.array(["T", "F", "TRUE", "FALSE"], rows[name].dtype)).all()
+               for name in logical)
 
 
 def _locate_bad_line(buf: bytes, source: str, frames: list[_Frame]) -> None:
@@ -348,10 +386,13 @@ def _locate_bad_line(buf: bytes, source: str, frames: list[_Frame]) -> None:
         kinds = [(name, kind) for name, kind, count in frame.columns for _ in range(count)]
         width = 4 if frame.plain else len(kinds)
         spec = "El x y z" if frame.plain else ":".join(f"{n}:{k}:{c}" for n, k, c in frame.columns)
-        lines = buf[frame.start:frame.end].decode(errors="replace").split("\n")
-        for k, text in enumerate(lines[:frame.n_atoms]):
-            tokens = text.split()
+        lines = buf[frame.start:frame.end].split(b"\n")
+        for k, raw in enumerate(lines[:frame.n_atoms]):
             at = where(source, frame.first_atom_line + k)
+            try:
+                tokens = raw.decode().split()
+            except UnicodeDecodeError:
+                raise InputError(f"{at}: atom line is not UTF-8 text: {_show(raw)}") from None
             if len(tokens) < width or (len(tokens) > width and not frame.plain):
                 raise InputError(f"{at}: expected {width} columns ({spec}), got {len(tokens)}")
             for token, (name, kind) in zip(tokens, kinds):
@@ -377,10 +418,10 @@ def _assemble(buf: bytes, source: str, frames: list[_Frame], options: ReadOption
 
     positions = np.concatenate([p["pos"] for p in parts]) * to_angstrom
     _check_finite(positions, "coordinates", source, offsets, lines)
-    species, species_names = _labels(np.concatenate([p["species"] for p in parts]))
+    species, species_names = _labels(_column(parts, "species"))
     types, type_names = species, species_names
     if options.type_key:
-        types, type_names = _labels(np.concatenate([p[options.type_key] for p in parts]))
+        types, type_names = _labels(_column(parts, options.type_key))
 
     forces = None
     if any("forces" in p.dtype.names for p in parts):
@@ -390,11 +431,9 @@ def _assemble(buf: bytes, source: str, frames: list[_Frame], options: ReadOption
         _check_finite(np.where(has[:, None], forces, 0.0), "forces", source, offsets, lines)
 
     fragment_key = options.fragment_key or "fragment"
-    fragments = None
-    if fragment_key in columns:
-        fragments = np.concatenate([p[fragment_key] for p in parts]).astype(np.int64)
+    fragments = _fragments(groups, parts, fragment_key, source)
     skip = {"species", "pos", "forces", fragment_key, options.type_key}
-    extra = {name: np.concatenate([p[name] for p in parts]) for name in columns if name not in skip}
+    extra = {name: _column(parts, name) for name in columns if name not in skip}
     extra = {k: (v.astype(str) if v.dtype.kind == "S" else v) for k, v in extra.items()}
 
     stem = "stdin" if source == "<stdin>" else Path(source).stem
@@ -433,13 +472,34 @@ def _groups(frames: list[_Frame]) -> list[list[_Frame]]:
 
 
 def _common_columns(groups: list[list[_Frame]]) -> list[str]:
-    names = [[c[0] for c in g[0].columns] for g in groups]
-    return [n for n in names[0] if all(n in other for other in names[1:])]
+    """Names of the columns that every group has with the same type and count."""
+    first, others = groups[0][0].columns, [g[0].columns for g in groups[1:]]
+    return [column[0] for column in first if all(column in other for other in others)]
+
+
+def _column(parts: list[np.ndarray], name: str) -> np.ndarray:
+    """Column ``name`` of all parts; string columns parsed as bytes in some parts and as str in others become str."""
+    values = [p[name] for p in parts]
+    if len({v.dtype.kind for v in values}) > 1:
+        values = [v.astype(str) for v in values]
+    return np.concatenate(values)
+
+
+def _fragments(groups: list[list[_Frame]], parts: list[np.ndarray], key: str, source: str) -> np.ndarray | None:
+    """The fragment column of every frame; None if no frame has one, an error if only some do."""
+    has = [key in p.dtype.names for p in parts]
+    if not any(has):
+        return None
+    if not all(has):
+        frame = groups[has.index(False)][0]
+        raise InputError(f"{where(source, frame.line + 1)}: this frame has no {key!r} column but other frames "
+                         f"of the file do")
+    return np.concatenate([p[key] for p in parts]).astype(np.int64)
 
 
 def _labels(raw: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
     names, index = np.unique(raw, return_inverse=True)
-    return index.astype(np.int32), tuple(n.decode() for n in names)
+    return index.astype(np.int32), tuple(n.decode() if isinstance(n, bytes) else str(n) for n in names)
 
 
 def _check_finite(values: np.ndarray, what: str, source: str, offsets, lines) -> None:

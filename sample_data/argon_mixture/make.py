@@ -296,7 +296,9 @@ def main(argv=None):
     nat = [len(a) for a in frames]
     print(f"wrote {len(frames)} frames ({min(nat)}-{max(nat)} atoms, {sum(nat)} total) to "
           f"{args.output}; energies from {source}; {time.time() - t0:.0f}s", file=sys.stderr)
-    truth = {"mixing": "lorentz-berthelot (LAMMPS: arithmetic)", "cutoff": CUTOFF, "shift": True,
+    truth = {"mixing": "arithmetic", "cutoff": CUTOFF, "shift": True,
+             "mixing_note": "Lorentz-Berthelot: eps_ij = sqrt(eps_i eps_j), sigma_ij = (sigma_i + sigma_j)/2 "
+                            "(LAMMPS pair_modify mix arithmetic)",
              "params": PARAMS, "seed": SEED, "energy_source": source}
     out_dir = Path(args.output).parent
     (out_dir / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")

@@ -1,0 +1,265 @@
+"""Fitting: recovery of known parameters, honest standard errors, exact Jacobians, basin-hopping."""
+import warnings
+
+import numpy as np
+import pytest
+from synth import random_dataset, with_reference
+
+from fitcore.errors import FitError, LjfitWarning
+from fitcore.fit import FitOptions, build_start, layout_for
+from fitcore.guess import initial_guess
+from fitcore.moments import CutoffScheme, compute_moments
+from fitcore.params import Layout
+from fitcore.problem import Problem, Weighting
+from fitcore.workflow import FitSpec, ModelOptions, fit_dataset, make_engine, targets_for
+
+TRUE = {"Ar.epsilon": 0.0104, "Ar.sigma": 3.40, "Kr.epsilon": 0.0141, "Kr.sigma": 3.65,
+        "Xe.epsilon": 0.0194, "Xe.sigma": 3.95}
+
+
+def true_theta(layout: Layout) -> np.ndarray:
+    """TRUE per type; pair parameters from Lorentz-Berthelot with a 10% twist so they are not mixed values."""
+    from fitcore.model import mixed_tables
+    import torch
+    base = Layout(layout.type_names)
+    eps, sigma = mixed_tables(base, torch.tensor([TRUE[n] for n in base.names], dtype=torch.float64))
+    values = []
+    for name in layout.names:
+        head, _, kind = name.rpartition(".")
+        if name in TRUE:
+            values.append(TRUE[name])
+        elif name.startswith("offset"):
+            values.append(-0.05 if name == "offset" else {"Ar": -0.01, "Kr": 0.02, "Xe": -0.03}[name[7:]])
+        else:
+            a, b = (layout.type_names.index(t) for t in head.split("-"))
+            table = eps if kind == "epsilon" else sigma
+            values.append(float(table[a, b]) * (1.1 if kind == "epsilon" else 1.02))
+    return np.array(values)
+
+
+def fit_case(rng, mixing="lorentz-berthelot", pbc="full", scope="all", forces=False, offset="none", noise=0.0,
+             init=None, n_frames=24, options=FitOptions(), **spec):
+    dataset = random_dataset(rng, n_frames=n_frames, pbc=pbc, triclinic=pbc != "none", length=10.0,
+                             fragments=scope != "all")
+    cutoff = None if pbc == "none" else 7.5
+    layout = layout_for(dataset.type_names, mixing, offset, dataset.species_names, [])
+    theta = true_theta(layout)
+    dataset = with_reference(dataset, layout, theta, cutoff, True, scope, forces, noise, rng)
+    model = ModelOptions(cutoff, True, scope)
+    moments = compute_moments(dataset, model.scheme, scope, with_forces=forces)
+    fit_spec = FitSpec(mixing=mixing, offset=offset, forces=forces, init=init or {}, **spec)
+    return fit_dataset(dataset, moments, model, fit_spec, options), theta
+
+
+def max_rel_error(result, theta) -> float:
+    return float(np.max(np.abs(result.params.values - theta) / np.maximum(np.abs(theta), 1e-12)))
+
+
+@pytest.mark.parametrize("mixing", ["lorentz-berthelot", "geometric", "sixthpower", "none"])
+@pytest.mark.parametrize("pbc", ["none", "full", "slab"])
+@pytest.mark.parametrize("scope", ["all", "inter-fragment"])
+@pytest.mark.parametrize("forces", [False, True])
+def test_recovers_known_parameters_from_default_guess(rng, mixing, pbc, scope, forces):
+    result, theta = fit_case(rng, mixing, pbc, scope, forces)
+    assert result.converged
+    if result.absent_pairs:  # mixing none leaves pairs the data never shows out of the layout
+        assert mixing == "none"
+    assert max_rel_error(result, true_theta(result.params.layout)) < 1e-8
+
+
+@pytest.mark.parametrize("mixing", ["lorentz-berthelot", "geometric", "sixthpower"])
+@pytest.mark.parametrize("forces", [False, True])
+def test_recovers_from_a_poor_start(rng, mixing, forces):
+    """Start every parameter 25% off: the optimiser itself must get to the answer."""
+    start = {n: v * (1.25 if k % 2 else 0.8) for k, (n, v) in enumerate(TRUE.items())}
+    result, theta = fit_case(rng, mixing, forces=forces, init=start)
+    assert result.converged and result.outcome.nfev > 2
+    assert max_rel_error(result, theta) < 1e-8
+
+
+@pytest.mark.parametrize("offset", ["constant", "per-species"])
+def test_recovers_offsets(rng, offset):
+    result, theta = fit_case(rng, offset=offset, n_frames=30)
+    assert max_rel_error(result, theta) < 1e-8
+
+
+def test_pair_override_on_top_of_mixing(rng):
+    init = {"Ar-Xe.epsilon": 0.02}
+    result, _ = fit_case(rng, init=init)
+    layout = result.params.layout
+    assert "Ar-Xe.epsilon" in layout.names and "Ar-Xe.sigma" in layout.names
+    assert max_rel_error(result, true_theta(layout)) > 0  # data made without the override: no exact answer
+    assert result.params.value("Ar-Xe.epsilon") == pytest.approx(np.sqrt(0.0104 * 0.0194), rel=1e-6)
+
+
+def test_standard_errors_are_honest(rng):
+    """Noisy data, 80 seeds: truth within 3 stderr nearly always, within 1 stderr about 68% of the time."""
+    base = random_dataset(rng, n_frames=30, pbc="full", triclinic=True, length=10.0)
+    layout = Layout(base.type_names)
+    theta = true_theta(layout)
+    clean = with_reference(base, layout, theta, 7.5, True)
+    model = ModelOptions(7.5, True)
+    moments = compute_moments(clean, model.scheme)
+    noise = 0.02 * np.std(clean.energies)
+    z = []
+    for seed in range(80):
+        noisy = type(clean)(**{**clean.__dict__,
+                               "energies": clean.energies + np.random.default_rng(seed).normal(0, noise, 30)})
+        result = fit_dataset(noisy, moments, model, FitSpec(), FitOptions())
+        z.append((result.params.values - theta) / result.params.stderr)
+    z = np.abs(np.array(z))
+    assert np.mean(z < 3) >= 0.95
+    assert 0.55 <= np.mean(z < 1) <= 0.80
+
+
+def problem_for(rng, forces=True, offset="per-species", mixing="lorentz-berthelot", pairs=((0, 1),)):
+    dataset = random_dataset(rng, n_frames=10, pbc="slab", triclinic=True, length=10.0)
+    layout = Layout(dataset.type_names, mixing, pairs, offset, dataset.species_names)
+    dataset = with_reference(dataset, layout, true_theta(layout), 7.5, True, forces=forces, noise=1e-3, rng=rng)
+    moments = compute_moments(dataset, CutoffScheme(7.5, True), with_forces=forces)
+    model = ModelOptions(7.5, True)
+    weighting = Weighting(per_atom=True, forces=forces, force_weight=0.3)
+    theta = true_theta(layout) * rng.uniform(0.9, 1.1, len(layout.names))
+    free = np.ones(len(theta), bool)
+    free[1] = False
+    engine = make_engine(dataset, moments, model, layout.type_names)
+    return Problem(layout, engine, targets_for(dataset, layout, forces), weighting, theta, free), theta[free]
+
+
+@pytest.mark.parametrize("mixing", ["lorentz-berthelot", "geometric", "sixthpower"])
+def test_jacobian_equals_central_differences(rng, mixing):
+    problem, x = problem_for(rng, mixing=mixing)
+    jac = problem.jacobian(x)
+    numeric = np.empty_like(jac)
+    for k in range(len(x)):
+        h = 1e-6 * max(abs(x[k]), 1e-3)
+        up, down = x.copy(), x.copy()
+        up[k] += h
+        down[k] -= h
+        numeric[:, k] = (problem.residuals(up) - problem.residuals(down)) / (2 * h)
+    scale = np.max(np.abs(jac), axis=0)
+    assert np.max(np.abs(jac - numeric) / scale) < 1e-6
+
+
+def test_direct_engine_fit_equals_moment_fit(rng):
+    dataset = random_dataset(rng, n_frames=12, pbc="full", length=10.0)
+    layout = Layout(dataset.type_names)
+    dataset = with_reference(dataset, layout, true_theta(layout), 7.5, True, noise=2e-3, rng=rng)
+    results = []
+    for engine in ("moments", "direct"):
+        model = ModelOptions(7.5, True, engine=engine)
+        moments = compute_moments(dataset, model.scheme)
+        results.append(fit_dataset(dataset, moments, model, FitSpec(), FitOptions()))
+    np.testing.assert_allclose(results[0].params.values, results[1].params.values, rtol=1e-7)
+    np.testing.assert_allclose(results[0].params.stderr, results[1].params.stderr, rtol=1e-5)
+
+
+def test_fixed_parameters_stay_fixed_and_bounds_hold(rng):
+    result, theta = fit_case(rng, noise=1e-3, init={"Kr.sigma": 3.5}, fixed=("Kr.sigma",),
+                             bounds={"Ar.epsilon": (0.0105, 0.02)})
+    assert result.params.value("Kr.sigma") == 3.5
+    assert "fixed" in result.flags[result.params.names.index("Kr.sigma")]
+    assert result.params.stderr[result.params.names.index("Kr.sigma")] == 0
+    k = result.params.names.index("Ar.epsilon")
+    assert 0.0105 <= result.params.values[k] <= 0.02
+    assert "at bound" in result.flags[k]
+
+
+def test_underdetermined_problem_is_an_error(rng):
+    with pytest.raises(FitError, match="underdetermined: 12 free parameters but only 4"):
+        fit_case(rng, mixing="none", n_frames=4)
+
+
+def test_non_finite_start_is_an_error(rng):
+    with pytest.raises(FitError, match="not finite at the initial parameters"):
+        fit_case(rng, init={"Ar.sigma": 1e300})
+
+
+def test_collinear_compositions_warn_for_per_species_offsets(rng):
+    dataset = random_dataset(rng, n_frames=14, n_atoms=(9, 9), types=("Ar", "Kr", "Xe"), pbc="full", length=10.0)
+    index = np.tile([0, 1, 2], dataset.n_atoms // 3).astype(np.int32)  # every frame Ar3Kr3Xe3
+    dataset = type(dataset)(**{**dataset.__dict__, "type_index": index, "species_index": index})
+    layout = Layout(dataset.type_names)
+    dataset = with_reference(dataset, layout, true_theta(layout), 7.5, True)
+    model = ModelOptions(7.5, True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit_dataset(dataset, compute_moments(dataset, model.scheme), model, FitSpec(offset="per-species"),
+                    FitOptions())
+    assert any(issubclass(w.category, LjfitWarning) and "collinear" in str(w.message) for w in caught)
+
+
+def test_singular_problem_is_flagged_not_nan(rng):
+    """Only A-B pairs: per-type parameters of A and B are not separable under Lorentz-Berthelot."""
+    dataset = random_dataset(rng, n_frames=10, n_atoms=(2, 2), types=("A", "B"), pbc="none", min_dist=3.2)
+    dataset = type(dataset)(**{**dataset.__dict__, "fragments": np.tile([0, 1], 10)})
+    layout = Layout(("A", "B"))
+    theta = np.array([0.01, 3.3, 0.02, 3.6])
+    dataset = with_reference(dataset, layout, theta, None, scope="inter-fragment")
+    model = ModelOptions(None, False, "inter-fragment")
+    result = fit_dataset(dataset, compute_moments(dataset, model.scheme, "inter-fragment"), model, FitSpec(),
+                         FitOptions())
+    assert all("not determined by the data" in f for f in result.flags)
+    assert np.all(np.isinf(result.params.stderr))
+    assert result.statistics["energy"]["rmse"] < 1e-12  # the pair itself is fitted exactly
+
+
+def two_minima_dataset():
+    """Dimers A-A, B-B and (many) A-B whose pair parameters are NOT Lorentz-Berthelot consistent
+    (sigma 3.0, 4.0 and 5.0 Å, all eps 0.01 eV): a per-type LB fit must compromise, and the cost has a
+    second, worse, interior minimum near eps_A = 1.4 eV, sigma_A = 0.46 Å (found by a multi-start scan)."""
+    from fitcore.dataset import Dataset
+
+    def lj(r, e, s):
+        return 4 * e * ((s / r) ** 12 - (s / r) ** 6)
+    kinds, distances, energies = [], [], []
+    for (a, b), sigma, n in (((0, 0), 3.0, 20), ((1, 1), 4.0, 20), ((0, 1), 5.0, 100)):
+        r = np.linspace(0.95 * sigma, 2.0 * sigma, n)
+        kinds += [(a, b)] * n
+        distances.append(r)
+        energies.append(lj(r, 0.01, sigma))
+    r, n = np.concatenate(distances), len(kinds)
+    positions = np.zeros((2 * n, 3))
+    positions[1::2, 0] = r
+    types = np.array(kinds, np.int32).ravel()
+    return Dataset(positions, types, ("A", "B"), types.copy(), ("A", "B"), np.arange(0, 2 * n + 1, 2, dtype=np.int64),
+                   np.zeros((n, 3, 3)), np.zeros((n, 3), bool), np.concatenate(energies), np.ones(n), None, None,
+                   tuple(f"d{k}" for k in range(n)), ("synthetic",) * n, np.zeros(n, np.int64), ({},) * n)
+
+
+def test_basinhopping_finds_the_better_of_two_minima():
+    dataset = two_minima_dataset()
+    model = ModelOptions(None, False)
+    moments = compute_moments(dataset, model.scheme)
+    poor = {"A.epsilon": 1.0, "A.sigma": 0.5, "B.epsilon": 0.01, "B.sigma": 4.0}
+    box = {f"{t}.{k}": ((1e-4, 2.0) if k == "epsilon" else (0.3, 8.0)) for t in "AB" for k in ("epsilon", "sigma")}
+    local = fit_dataset(dataset, moments, model, FitSpec(init=poor, bounds=box), FitOptions())
+    assert local.converged and local.params.value("A.sigma") < 1.0  # stuck in the worse minimum
+    assert not any("at bound" in f for f in local.flags)  # ... an interior one
+    options = FitOptions(method="basinhopping", niter=30, seed=4, step_size=3.0)
+    hopped = fit_dataset(dataset, moments, model, FitSpec(init=poor, bounds=box), options)
+    assert hopped.outcome.cost < 0.9 * local.outcome.cost
+    assert hopped.params.value("A.sigma") == pytest.approx(3.0, abs=0.05)
+    assert len(hopped.outcome.minima) >= 2
+    again = fit_dataset(dataset, moments, model, FitSpec(init=poor, bounds=box), options)
+    np.testing.assert_array_equal(again.params.values, hopped.params.values)
+    assert again.outcome.seed == 4
+
+
+def test_initial_guess_handles_a_type_without_self_pairs(rng):
+    """A single X atom per frame among Ar: X-X never occurs, X is found through Ar-X."""
+    dataset = random_dataset(rng, n_frames=20, types=("Ar", "X"), pbc="none", n_atoms=(6, 9))
+    index = dataset.type_index.copy()
+    index[:] = 0
+    index[dataset.frame_offsets[:-1]] = 1
+    dataset = type(dataset)(**{**dataset.__dict__, "type_index": index, "species_index": index})
+    layout = Layout(("Ar", "X"))
+    theta = np.array([0.0104, 3.4, 0.03, 2.9])
+    dataset = with_reference(dataset, layout, theta, None)
+    moments = compute_moments(dataset, CutoffScheme(None))
+    targets = targets_for(dataset, layout, False)
+    guess, notes = initial_guess(layout, moments, targets, Weighting())
+    np.testing.assert_allclose(guess, theta, rtol=1e-6)
+    assert notes == []
+    start = build_start(layout, guess, notes, {}, None, [], {})
+    assert start.origin == ("data",) * 4
