@@ -31,15 +31,14 @@ def fit_options(kw: dict):
 
 
 def run_fit_command(kw: dict, reporter) -> int:
-    from fitcore.io.inputs import require_energies
     from fitcore.workflow import fit_dataset
 
     from .loading import length_to_angstrom, load
     from .render import fit_report, residual_rows, residuals_csv
     fmt = resolve_format(kw["fmt"])
     spec, options = fit_spec(kw), fit_options(kw)
-    dataset, moments, model = load(kw, reporter, length_to_angstrom(kw, kw["cutoff"]), kw["shift"], kw["forces"])
-    require_energies(dataset)
+    dataset, moments, model = load(kw, reporter, length_to_angstrom(kw, kw["cutoff"]), kw["shift"], kw["forces"],
+                                   need_energies=True)
     with reporter.progress("basin-hopping", kw["niter"]) if kw["method"] == "basinhopping" else _no_progress() as update:
         result = fit_dataset(dataset, moments, model, spec, options, progress=update)
     params = _with_fit_section(result, kw, dataset)
@@ -81,7 +80,7 @@ def _with_fit_section(result, kw: dict, dataset):
     options = {k: v for k, v in kw.items() if k not in ("files", "output", "residuals", "plot", "fmt", "quiet", "debug")}
     section = {
         "ljfit_version": fitcore.__version__,
-        "command": " ".join(["ljfit"] + sys.argv[1:]),
+        "command": _command_line(),
         "method": kw["method"], "algorithm": kw["algorithm"], "loss": kw["loss"], "seed": outcome.seed,
         "options": options,
         "inputs": [_file_record(p) for p in expand_paths(list(kw["files"]))]
@@ -96,6 +95,14 @@ def _with_fit_section(result, kw: dict, dataset):
         section["basinhopping"] = {"hops": outcome.hops, "distinct_minima": len(outcome.minima),
                                    "minima_costs": [c for c, _ in outcome.minima[:20]]}
     return replace(result.params, fit=section)
+
+
+def _command_line() -> str:
+    import shlex
+
+    import click
+    argv = click.get_current_context().meta.get("ljfit.argv", sys.argv[1:])
+    return shlex.join(["ljfit"] + [str(a) for a in argv])
 
 
 def _file_record(path: str) -> dict:

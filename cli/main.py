@@ -25,7 +25,18 @@ def _version() -> str:
         return "unknown"
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Group(click.Group):
+    """Remembers the arguments it was called with (params files record their command line)."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        argv = list(args)
+        ctx = super().make_context(info_name, args, parent, **extra)
+        ctx.meta["ljfit.argv"] = argv
+        return ctx
+
+
+@click.group(cls=_Group, epilog=EPILOG,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(_version(), "--version", prog_name="ljfit", message="%(prog)s %(version)s")
 def main():
     """Fit Lennard-Jones epsilon and sigma to reference energies (and forces) of

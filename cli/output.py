@@ -139,15 +139,18 @@ def guarded(command):
         ctx = click.get_current_context()
         reporter = Reporter(kwargs.get("quiet", False), kwargs.get("debug", False))
         ctx.obj = reporter
-        from fitcore.errors import LjfitError
+        from fitcore.errors import LjfitError, LjfitWarning
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 try:
                     code = command(*args, **kwargs)
-                finally:
+                finally:  # ljfit's own warnings always; those of numpy, torch, ... only with --debug
                     for w in caught:
-                        reporter.warn(str(w.message))
+                        if issubclass(w.category, LjfitWarning):
+                            reporter.warn(str(w.message))
+                        elif reporter.debug:
+                            reporter.warn(f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})")
         except KeyboardInterrupt:
             reporter.error("interrupted")
             sys.exit(EXIT_INTERRUPTED)

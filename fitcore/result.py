@@ -60,9 +60,9 @@ def covariance(jac: np.ndarray, residuals: np.ndarray) -> tuple[np.ndarray, np.n
     """cov [n, n], undetermined [n] bool, s^2 and the condition number of J."""
     m, n = jac.shape
     _, s, vt = np.linalg.svd(jac, full_matrices=False)
-    s2 = float(np.sum(residuals ** 2) / (m - n)) if m > n else float("inf")
-    if len(s) == 0 or s[0] == 0:
-        return np.full((n, n), np.inf), np.ones(n, bool), s2, float("inf")
+    if m <= n or len(s) == 0 or s[0] == 0:  # no degrees of freedom left, or no information at all
+        return np.full((n, n), np.inf), np.ones(n, bool), float("inf"), float("inf")
+    s2 = float(np.sum(residuals ** 2) / (m - n))
     good = s > RCOND * s[0]
     inv = np.where(good, 1.0 / np.where(good, s, 1.0) ** 2, 0.0)
     cov = s2 * (vt.T * inv) @ vt
@@ -87,7 +87,8 @@ def summarize(problem: Problem, start: Start, outcome: Outcome, params_like: LJP
         correlation = cov / np.outer(stderr_free, stderr_free)
     correlation[~np.isfinite(correlation)] = np.nan
     np.fill_diagonal(correlation, 1.0)
-    flags = _flags(layout, start, theta, stderr, undetermined, outcome)
+    no_dof = len(residuals) <= int(free.sum())
+    flags = _flags(layout, start, theta, stderr, undetermined, outcome, no_dof)
     energies, forces = (t.detach().cpu().numpy() if t is not None else None
                         for t in problem.predict(problem.theta(outcome.x)))
     stats = _statistics(problem, energies, forces)
@@ -115,7 +116,7 @@ def _statistics(problem: Problem, energies: np.ndarray, forces: np.ndarray | Non
     return stats
 
 
-def _flags(layout: Layout, start: Start, theta, stderr, undetermined, outcome: Outcome) -> tuple:
+def _flags(layout: Layout, start: Start, theta, stderr, undetermined, outcome: Outcome, no_dof: bool) -> tuple:
     flags = []
     free_k = np.cumsum(start.free) - 1
     for k, name in enumerate(layout.names):
@@ -130,7 +131,9 @@ def _flags(layout: Layout, start: Start, theta, stderr, undetermined, outcome: O
                 f.append("at bound")
             if start.origin[k] != "data" and abs(theta[k] - start.theta[k]) <= 1e-10 * span:
                 f.append("at initial value")
-            if undetermined[j]:
+            if no_dof:
+                f.append("no degrees of freedom: stderr unknown")
+            elif undetermined[j]:
                 f.append("not determined by the data")
             elif stderr[k] > abs(theta[k]):
                 f.append("poorly determined")

@@ -60,7 +60,25 @@ def check_device(device: str) -> str:
 
 def reduce(dataset: Dataset, model: ModelOptions, with_forces: bool, progress=None) -> Moments:
     """Pair moments of the dataset (energies, and forces if asked)."""
+    warn_thin_cells(dataset, model.cutoff)
     return compute_moments(dataset, model.scheme, model.scope, with_forces, progress=progress)
+
+
+def warn_thin_cells(dataset: Dataset, cutoff: float | None) -> None:
+    """Cells thinner than 2 rc are handled here (all images count) but not by minimum-image codes."""
+    if cutoff is None or not dataset.pbc.any():
+        return
+    from .cells import cell_widths
+    widths = cell_widths(dataset.cells, dataset.pbc).min(axis=1)
+    thin = np.flatnonzero(widths < 2 * cutoff)
+    if len(thin):
+        import warnings
+
+        from .errors import LjfitWarning
+        warnings.warn(LjfitWarning(
+            f"{len(thin)} of {dataset.n_frames} frames have a periodic cell thinner than twice the cutoff "
+            f"(thinnest {widths.min():.3g} Å < 2 x {cutoff:g} Å): ljfit counts every periodic image, but codes "
+            f"that use the minimum-image convention would give other energies"), stacklevel=2)
 
 
 def make_engine(dataset: Dataset, moments: Moments | None, model: ModelOptions, type_names: tuple[str, ...]):
@@ -136,17 +154,17 @@ def _only_present_pairs(layout, moments: Moments):
 
 
 def predict_dataset(dataset: Dataset, moments: Moments | None, params: LJParams, model: ModelOptions,
-                    with_forces: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """Energies [n_frames] eV and forces [n_atoms, 3] eV/Å (or None) from ``params``."""
+                    with_forces: bool, source: str = "the parameters") -> tuple[np.ndarray, np.ndarray | None]:
+    """Energies [n_frames] eV and forces [n_atoms, 3] eV/Å (or None) from ``params`` (read from ``source``)."""
     import torch
 
     from .model import coefficients, offset_design
     layout = params.layout
     missing = [t for t in dataset.type_names if t not in layout.type_names]
     if missing:
-        raise InputError(f"the parameters have no entry for type(s) {', '.join(missing)} found in the data "
-                         f"(they cover {', '.join(layout.type_names)})")
-    _check_defined_pairs(params, moments, dataset)
+        raise InputError(f"{source}: no parameters for type(s) {', '.join(missing)} found in the data "
+                         f"(it covers {', '.join(layout.type_names)})")
+    _check_defined_pairs(params, moments, dataset, source)
     engine = make_engine(dataset, moments, model, layout.type_names)
     theta = torch.as_tensor(params.values, dtype=torch_dtype(model.dtype), device=model.device)
     with torch.no_grad():
@@ -157,18 +175,15 @@ def predict_dataset(dataset: Dataset, moments: Moments | None, params: LJParams,
     return energies.cpu().numpy(), (forces.cpu().numpy() if forces is not None else None)
 
 
-def _check_defined_pairs(params: LJParams, moments: Moments | None, dataset: Dataset) -> None:
+def _check_defined_pairs(params: LJParams, moments: Moments | None, dataset: Dataset, source: str) -> None:
     """With mixing none, every pair type that occurs needs its own parameters."""
     if params.layout.per_type or moments is None:
         return
     from .moments import pair_types
-    names = dataset.type_names
-    a, b = pair_types(len(names))
-    have = {params.layout.pair_name(*sorted((params.layout.type_names.index(names[x]),
-                                            params.layout.type_names.index(names[y]))))
-            for x, y in zip(a, b)} & {params.layout.pair_name(p, q) for p, q in params.layout.pairs}
-    for x, y, count in zip(a, b, moments.pair_count):
-        name = f"{names[x]}-{names[y]}"
-        pname = params.layout.pair_name(params.layout.type_names.index(names[x]), params.layout.type_names.index(names[y]))
-        if count > 0 and pname not in have:
-            raise InputError(f"mixing none: the parameters have no entry for pair {name}, which occurs in the data")
+    layout, names = params.layout, dataset.type_names
+    defined = {layout.pair_name(p, q) for p, q in layout.pairs}
+    for x, y, count in zip(*pair_types(len(names)), moments.pair_count):
+        name = layout.pair_name(layout.type_names.index(names[x]), layout.type_names.index(names[y]))
+        if count > 0 and name not in defined:
+            raise InputError(f"{source}: mixing none, but there are no parameters for pair {name}, "
+                             f"which occurs in the data")

@@ -46,7 +46,7 @@ def predict(**kw):
     model = model_config(kw, params.cutoff, params.shift)
     with_forces = bool(kw["write_structures"])
     moments = reduce_dataset(dataset, model, reporter, with_forces and kw["engine"] == "moments")
-    energies, forces = predict_dataset(dataset, moments, params, model, with_forces)
+    energies, forces = predict_dataset(dataset, moments, params, model, with_forces, kw["params_path"])
     rows = residual_rows(dataset, energies, kw["energy_unit"])
     stats = None
     if known.any():

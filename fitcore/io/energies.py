@@ -6,12 +6,9 @@ from dataclasses import replace
 import numpy as np
 
 from ..dataset import Dataset
-from ..errors import InputError, where
+from ..errors import InputError, LjfitWarning, where
 from ..units import energy_factor
 
-
-class LjfitWarning(UserWarning):
-    """Something the user should know about that does not stop the run."""
 
 
 def read_energy_table(path: str, energy_unit: str = "eV") -> dict[str, tuple[float, float, int]]:

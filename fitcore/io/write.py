@@ -50,7 +50,9 @@ def _comment(dataset: Dataset, k: int, energy: float, properties: str) -> str:
     parts.append(f"energy={energy:.12f}")
     if not np.isnan(dataset.energies[k]):
         parts.append(f"energy_ref={dataset.energies[k]:.12f}")
-    skip = {"energy", "energy_ref", "name", "lattice", "properties", "pbc"}
+    if dataset.weights[k] != 1.0:
+        parts.append(f"weight={dataset.weights[k]:.12g}")
+    skip = {"energy", "energy_ref", "name", "lattice", "properties", "pbc", "weight"}
     parts += [f"{key}={_quote(value)}" for key, value in dataset.info[k].items()
               if key.lower() not in skip and value is not True]
     parts.append('pbc="' + " ".join("T" if p else "F" for p in dataset.pbc[k]) + '"')

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cells import singular_cells
 from ..dataset import Dataset
 from ..errors import InputError, where
 from ..units import energy_factor, length_factor
@@ -261,32 +262,10 @@ def _pbc(text, at: str) -> list[bool]:
     return values
 
 
-def singular_cells(cells: np.ndarray, pbc: np.ndarray) -> np.ndarray:
-    """[n_frames] True where the periodic cell vectors are (nearly) linearly dependent.
-
-    Non-periodic vectors are replaced by unit vectors orthogonal to the periodic ones,
-    so only the periodic directions are judged.
-    """
-    vectors = np.where(pbc[:, :, None], cells, 0.0)
-    lengths = np.linalg.norm(vectors, axis=2)
-    unit = np.divide(vectors, lengths[:, :, None], out=np.zeros_like(vectors), where=lengths[:, :, None] > 1e-8)
-    filled = unit.copy()
-    for axis in range(3):  # complete each frame to a basis with orthonormal fill-ins
-        missing = ~pbc[:, axis]
-        if missing.any():
-            a, b = filled[missing, (axis + 1) % 3], filled[missing, (axis + 2) % 3]
-            normal = np.cross(a, b)
-            norm = np.linalg.norm(normal, axis=1)
-            fallback = np.eye(3)[axis]
-            filled[missing, axis] = np.where(norm[:, None] > 1e-8, normal / np.maximum(norm, 1e-300)[:, None], fallback)
-    volume = np.abs(np.linalg.det(filled))
-    return (volume < 1e-6) | np.any(pbc & (lengths < 1e-8), axis=1)
-
-
 def _check_cells(frames: list[_Frame], source: str) -> None:
     cells = np.stack([f.cell for f in frames])
     pbc = np.array([f.pbc for f in frames], bool)
-    bad = np.flatnonzero(pbc.any(axis=1) & singular_cells(cells, pbc))
+    bad = np.flatnonzero(singular_cells(cells, pbc))
     if len(bad):
         frame = frames[bad[0]]
         raise InputError(f"{where(source, frame.line + 1)}: the cell is singular along its periodic directions "

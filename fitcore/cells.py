@@ -1,0 +1,42 @@
+"""Cell geometry for frames periodic along any subset of their cell vectors."""
+import numpy as np
+
+
+def completed_basis(cells: np.ndarray, pbc: np.ndarray) -> np.ndarray:
+    """[n, 3, 3]: the periodic cell vectors, with each non-periodic one replaced by a unit vector
+    orthogonal to the others, so that determinants and face normals judge only periodic directions."""
+    basis = np.where(pbc[:, :, None], cells, 0.0).astype(float)
+    n_periodic = pbc.sum(axis=1)
+    for frame in np.flatnonzero((n_periodic > 0) & (n_periodic < 3)):  # slabs and wires: few, small work each
+        periodic = list(np.flatnonzero(pbc[frame]))
+        missing = [k for k in range(3) if not pbc[frame, k]]
+        u = basis[frame, periodic[0]]
+        if len(periodic) == 1:
+            helper = np.eye(3)[np.argmin(np.abs(u))]
+            v = np.cross(u, helper)
+            v /= np.linalg.norm(v) or 1.0
+            w = np.cross(u, v)
+            basis[frame, missing[0]], basis[frame, missing[1]] = v, w / (np.linalg.norm(w) or 1.0)
+        else:
+            normal = np.cross(basis[frame, periodic[0]], basis[frame, periodic[1]])
+            basis[frame, missing[0]] = normal / (np.linalg.norm(normal) or 1.0)
+    return basis
+
+
+def singular_cells(cells: np.ndarray, pbc: np.ndarray) -> np.ndarray:
+    """[n] True where periodic cell vectors are zero or (nearly) linearly dependent."""
+    lengths = np.linalg.norm(np.where(pbc[:, :, None], cells, 0.0), axis=2)
+    scale = np.where(pbc & (lengths > 1e-8), lengths, 1.0)  # fill-ins are unit vectors already
+    volume = np.abs(np.linalg.det(completed_basis(cells, pbc) / scale[:, :, None]))
+    return pbc.any(axis=1) & ((volume < 1e-6) | np.any(pbc & (lengths < 1e-8), axis=1))
+
+
+def cell_widths(cells: np.ndarray, pbc: np.ndarray) -> np.ndarray:
+    """[n, 3] distance between opposite faces along each periodic direction (inf where not periodic)."""
+    basis = completed_basis(cells, pbc)
+    volume = np.abs(np.linalg.det(basis))
+    widths = np.full(pbc.shape, np.inf)
+    for axis in range(3):
+        face = np.linalg.norm(np.cross(basis[:, (axis + 1) % 3], basis[:, (axis + 2) % 3]), axis=1)
+        widths[:, axis] = np.where(pbc[:, axis], volume / np.maximum(face, 1e-300), np.inf)
+    return widths
