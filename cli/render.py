@@ -121,27 +121,32 @@ def _fit_tables(rows, section: dict, result) -> None:
         table.add_row(name, _fmt(value, 8), _fmt(err, 3), unit, flags, style="yellow" if flags else None)
     console.print(table)
     stats = section["statistics"]
-    lines = []
+    errors = Table(title="Errors (predicted - reference)", title_justify="left")
+    for col in ("", "RMSE", "MAE", "max |err|", "R²", "values", "unit"):
+        errors.add_column(col, justify="left" if col in ("", "unit") else "right")
     for key, label in (("energy", "energies"), ("forces", "forces")):
         if key in stats and stats[key].get("n"):
             b = stats[key]
-            lines.append(f"{label:9} RMSE {_fmt(b['rmse'], 4)}  MAE {_fmt(b['mae'], 4)}  max {_fmt(b['max_abs'], 4)}"
-                         f" {b['unit']}   R² {_fmt(b['r2'], 6)}   ({b['n']} values)")
-    o = result.outcome
-    lines.append(f"optimizer {section['method']}/{section['algorithm']}: {o.message} (nfev {o.nfev}, cost "
-                 f"{_fmt(o.cost, 4)}, {stats['n_residuals']} residuals, {stats['n_free']} free)")
+            errors.add_row(label, _fmt(b["rmse"], 4), _fmt(b["mae"], 4), _fmt(b["max_abs"], 4), _fmt(b["r2"], 6),
+                           str(b["n"]), b["unit"])
+    console.print(errors)
+    for line in _fit_notes(section, stats, result.outcome):
+        console.print(line, markup=False, highlight=False)
+
+
+def _fit_notes(section: dict, stats: dict, outcome) -> list[str]:
+    lines = [f"optimizer: {section['method']}/{section['algorithm']}, {outcome.message} nfev {outcome.nfev}, "
+             f"cost {_fmt(outcome.cost, 4)}; {stats['n_residuals']} residuals, {stats['n_free']} free parameters"]
     if section.get("basinhopping"):
         bh = section["basinhopping"]
         costs = ", ".join(_fmt(c, 4) for c in bh["minima_costs"][:5])
         lines.append(f"basin-hopping: {bh['hops']} hops, seed {section['seed']}, {bh['distinct_minima']} distinct "
-                     f"minima (costs {costs})")
-    for a, b, c in section["strong_correlations"]:
-        lines.append(f"correlation {a} ~ {b}: {c:+.3f}")
+                     f"minima, costs {costs}")
+    lines += [f"correlation {a} ~ {b}: {c:+.3f}" for a, b, c in section["strong_correlations"]]
     if section["absent_pairs"]:
-        lines.append(f"type pairs absent from the data (not fitted): {', '.join(section['absent_pairs'])}")
-    lines += [f"note: {n}" for n in section["notes"]]
-    from rich.panel import Panel
-    console.print(Panel("\n".join(lines), title="Statistics", title_align="left", expand=False))
+        rule = "not fitted" if section["options"].get("mixing") == "none" else "given by the mixing rule alone"
+        lines.append(f"type pairs absent from the data ({rule}): {', '.join(section['absent_pairs'])}")
+    return lines + [f"note: {n}" for n in section["notes"]]
 
 
 # ---------------------------------------------------------------- predict / residuals

@@ -41,9 +41,11 @@ def lammps_block(params: LJParams, units: str = "metal", source: str = "", cutof
                          f"give --cutoff")
     e = energy_factor(LAMMPS_UNITS[units][0])
     layout = params.layout
+    note = _shift_note(params) if params.cutoff is not None else \
+        f"{rc:g} Å given with --cutoff; the fit used no cutoff (plain sum over all pairs)"
     lines = [f"# Lennard-Jones parameters exported by ljfit from {source or 'a params file'}",
              f"# units {units} (energy {LAMMPS_UNITS[units][0]}, distance Angstrom)",
-             f"# cutoff: {_shift_note(params)}",
+             f"# cutoff: {note}",
              "# LAMMPS type numbers (use them in your data file):"]
     lines += [f"# type {k + 1} = {name}" for k, name in enumerate(layout.type_names)]
     if layout.offset != "none":
