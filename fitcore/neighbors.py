@@ -37,10 +37,11 @@ class PairSet:
         return len(self.frame)
 
 
-def check_cutoff(dataset: Dataset, cutoff: float | None) -> None:
+def check_cutoff(dataset: Dataset, cutoff: float | None, need: str = "--cutoff") -> None:
+    """Periodic frames need a cutoff; ``need`` says where it would come from, for the message."""
     if cutoff is None and dataset.pbc.any():
         k = int(np.flatnonzero(dataset.pbc.any(axis=1))[0])
-        raise InputError(f"periodic frames need --cutoff (frame {dataset.names[k]} in {dataset.sources[k]} is periodic)")
+        raise InputError(f"periodic frames need {need} (frame {dataset.names[k]} in {dataset.sources[k]} is periodic)")
     if cutoff is not None and not (np.isfinite(cutoff) and cutoff > 0):
         raise InputError(f"--cutoff {cutoff} must be a positive number")
 

@@ -255,8 +255,8 @@ def test_output_is_a_folder(small, tmp_path, truth_file):
     assert not any(folder.iterdir())
 
 
-@pytest.mark.parametrize("where", ["fitcore.io.inputs.load_dataset", "fitcore.workflow.fit_dataset",
-                                   "fitcore.moments.compute_moments"])
+@pytest.mark.parametrize("where", ["fitcore.pipeline.reduce_pieces", "fitcore.workflow.fit_dataset",
+                                   "fitcore.pipeline.compute_moments"])
 def test_interrupt_exits_130(small, tmp_path, monkeypatch, where):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

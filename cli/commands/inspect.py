@@ -20,16 +20,14 @@ Example:
 def inspect(**kw):
     """Summarise structure files: frames, atoms, types, cells, energies, and
     per type pair the number of pairs and the smallest distance."""
-    from ..loading import length_to_angstrom, read_dataset, reduce_dataset
-    from ..options import model_config
+    from ..loading import length_to_angstrom, load
     from ..output import resolve_format
     from ..render import inspect_report
 
     reporter = click.get_current_context().obj
     if kw["cutoff"] <= 0:
         raise click.BadParameter("must be positive", param_hint="--cutoff")
-    dataset = read_dataset(kw, reporter)
-    model = model_config({"interactions": "all", "engine": "moments", "device": "cpu", "dtype": "float64"},
-                         length_to_angstrom(kw, kw["cutoff"]), False)
-    moments = reduce_dataset(dataset, model, reporter, False, all_pairs_if_isolated=True)
+    options = {**kw, "interactions": "all", "engine": "moments", "device": "cpu", "dtype": "float64"}
+    dataset, moments, _ = load(options, reporter, length_to_angstrom(kw, kw["cutoff"]), False, False, warm=(),
+                               counting_only=True)
     inspect_report(dataset, moments, kw, resolve_format(kw["fmt"]))

@@ -30,22 +30,17 @@ def predict(**kw):
     from fitcore.result import error_statistics
     from fitcore.workflow import predict_dataset
 
-    from ..loading import read_dataset, reduce_dataset
-    from ..options import model_config
+    from ..loading import load
     from ..output import atomic_write, resolve_format
     from ..render import predict_report, residual_rows
     reporter = click.get_current_context().obj
     params, _ = read_params(kw["params_path"])
-    dataset = read_dataset(kw, reporter)
-    if params.cutoff is None and dataset.pbc.any():
-        from fitcore.errors import InputError
-        raise InputError(f"{kw['params_path']}: cutoff is null but the data has periodic frames, which need a cutoff")
+    with_forces = bool(kw["write_structures"])
+    dataset, moments, model = load(kw, reporter, params.cutoff, params.shift, with_forces and kw["engine"] == "moments",
+                                   warm=("torch",), cutoff_needed=f"a cutoff, but {kw['params_path']} has cutoff null")
     known = ~np.isnan(dataset.energies)
     if kw["plot"] and not known.any():
         raise click.UsageError("--plot needs reference energies (an energy= key or --energies)")
-    model = model_config(kw, params.cutoff, params.shift)
-    with_forces = bool(kw["write_structures"])
-    moments = reduce_dataset(dataset, model, reporter, with_forces and kw["engine"] == "moments")
     energies, forces = predict_dataset(dataset, moments, params, model, with_forces, kw["params_path"])
     rows = residual_rows(dataset, energies, kw["energy_unit"])
     stats = None

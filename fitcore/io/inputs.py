@@ -36,12 +36,17 @@ def expand_paths(paths: list[str]) -> list[str]:
 
 def load_dataset(paths: list[str], options: DataOptions = DataOptions()) -> Dataset:
     dataset = concat([read_structures(p, options.read) for p in expand_paths(paths)])
+    if options.fragment_split is not None:
+        dataset = split_fragments(dataset, options.fragment_split)
+    return finish_dataset(dataset, options)
+
+
+def finish_dataset(dataset: Dataset, options: DataOptions) -> Dataset:
+    """Checks and joins that need every frame: unique names, the energies table."""
     check_unique_names(dataset)
     if options.energies:
         dataset = join_energies(dataset, read_energy_table(options.energies, options.read.energy_unit),
                                 options.energies)
-    if options.fragment_split is not None:
-        dataset = split_fragments(dataset, options.fragment_split)
     return dataset
 
 

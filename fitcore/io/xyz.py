@@ -66,24 +66,56 @@ class _Frame:
     info: dict
 
 
-def read_structures(path: str, options: ReadOptions = ReadOptions()) -> Dataset:
-    """All frames of one file (``-`` is stdin) as a Dataset in eV and Å."""
-    source, buf = _read_bytes(path)
-    buf = buf.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark, as some Windows editors write
+@dataclass(frozen=True)
+class FilePart:
+    """Whole frames of a file, ``start:end`` in bytes, for reading a large file in pieces."""
+    start: int
+    end: int
+    first_frame: int  # index in the file of the part's first frame
+    first_line: int  # line number of the part's first line
+    frames_in_file: int
+
+
+def read_structures(path: str, options: ReadOptions = ReadOptions(), part: FilePart | None = None) -> Dataset:
+    """All frames of one file (``-`` is stdin), or of one part of it, as a Dataset in eV and Å."""
+    source, buf = _read_bytes(path, part)
+    if part is None or part.start == 0:
+        buf = buf.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark, as some Windows editors write
     first = _first_line(buf, source)
     if _is_count(first):
-        frames = _frames(buf, source, options)
+        frames = _frames(buf, source, options, part.first_line if part else 1)
         _check_cells(frames, source)
     else:
         frames = [_headerless_frame(buf)]
         _check_plain(options, where(source, frames[0].line))
-    return _assemble(buf, source, frames, options)
+    return _assemble(buf, source, frames, options, part)
 
 
-def _read_bytes(path: str) -> tuple[str, bytes]:
+def frame_parts(path: str, n_parts: int) -> list[FilePart]:
+    """Up to ``n_parts`` pieces of whole frames and similar size (one piece for headerless files)."""
+    source, buf = _read_bytes(path)
+    first = _first_line(buf, source)
+    if not _is_count(first) or buf.startswith(b"\xef\xbb\xbf"):
+        return [FilePart(0, len(buf), 0, 1, 1)]
+    starts = [(start, line) for line, _, start, _, _, _ in _walk(buf, source)]
+    n = len(starts)
+    bounds = sorted({int(np.searchsorted([s for s, _ in starts], len(buf) * k / n_parts)) for k in range(n_parts)})
+    parts = []
+    for a, b in zip(bounds, bounds[1:] + [n]):
+        if a < b:
+            end = starts[b][0] if b < n else len(buf)
+            parts.append(FilePart(starts[a][0], end, a, starts[a][1], n))
+    return parts
+
+
+def _read_bytes(path: str, part: FilePart | None = None) -> tuple[str, bytes]:
     if path == "-":
         return "<stdin>", sys.stdin.buffer.read()
     try:
+        if part is not None:
+            with open(path, "rb") as handle:
+                handle.seek(part.start)
+                return path, handle.read(part.end - part.start)
         return path, Path(path).read_bytes()
     except OSError as err:
         raise InputError(f"{path}: cannot read: {err.strerror or err}") from None
@@ -136,10 +168,17 @@ class _LineIndex:
         return rest.count(b"\n") + (1 if rest and not rest.endswith(b"\n") else 0)
 
 
-def _frames(buf: bytes, source: str, options: ReadOptions) -> list[_Frame]:
-    frames: list[_Frame] = []
+def _frames(buf: bytes, source: str, options: ReadOptions, first_line: int = 1) -> list[_Frame]:
+    return [_header(buf[comment_start:start].decode(errors="replace").strip(), source, line, n_atoms, start, end,
+                    options)
+            for line, n_atoms, _, comment_start, start, end in _walk(buf, source, first_line)]
+
+
+def _walk(buf: bytes, source: str, first_line: int = 1):
+    """(line, n_atoms, frame start, comment start, atoms start, atoms end) of every frame (bytes of ``buf``)."""
     index = _LineIndex(buf)
-    pos, line = 0, 1
+    pos, line = 0, first_line
+    previous = None
     while pos < len(buf):
         eol = buf.find(b"\n", pos)
         eol = len(buf) if eol < 0 else eol
@@ -150,9 +189,8 @@ def _frames(buf: bytes, source: str, options: ReadOptions) -> list[_Frame]:
             raise InputError(f"{where(source, line)}: blank line where the atom count of a frame was expected")
         if not _is_count(text):
             hint = ""
-            if frames:
-                prev = frames[-1]
-                hint = f" (does the frame at line {prev.line} really have {prev.n_atoms} atoms?)"
+            if previous:
+                hint = f" (does the frame at line {previous[0]} really have {previous[1]} atoms?)"
             raise InputError(f"{where(source, line)}: expected the atom count of a frame, got {_show(text)}{hint}")
         n_atoms = int(text)
         if n_atoms == 0:
@@ -166,10 +204,9 @@ def _frames(buf: bytes, source: str, options: ReadOptions) -> list[_Frame]:
         if end is None:
             left = index.lines_left(min(start, len(buf)))
             raise InputError(f"{where(source, line)}: frame says {n_atoms} atoms but the file ends after {left} more lines")
-        comment = buf[eol + 1:comment_end].decode(errors="replace").strip()
-        frames.append(_header(comment, source, line, n_atoms, start, end, options))
+        yield line, n_atoms, pos, eol + 1, start, end
+        previous = (line, n_atoms)
         pos, line = end, line + n_atoms + 2
-    return frames
 
 
 def _show(text: bytes, width: int = 40) -> str:
@@ -385,7 +422,8 @@ def _locate_bad_line(buf: bytes, source: str, frames: list[_Frame]) -> None:
 # ---------------------------------------------------------------- assembly
 
 
-def _assemble(buf: bytes, source: str, frames: list[_Frame], options: ReadOptions) -> Dataset:
+def _assemble(buf: bytes, source: str, frames: list[_Frame], options: ReadOptions,
+              part: FilePart | None = None) -> Dataset:
     groups = _groups(frames)
     parts = [_parse_group(buf, source, group) for group in groups]
     columns = _common_columns(groups)
@@ -416,7 +454,8 @@ def _assemble(buf: bytes, source: str, frames: list[_Frame], options: ReadOption
     extra = {k: (v.astype(str) if v.dtype.kind == "S" else v) for k, v in extra.items()}
 
     stem = "stdin" if source == "<stdin>" else Path(source).stem
-    names = tuple(f.name if f.name is not None else (stem if len(frames) == 1 else f"{stem}:{k}")
+    first, in_file = (part.first_frame, part.frames_in_file) if part else (0, len(frames))
+    names = tuple(f.name if f.name is not None else (stem if in_file == 1 else f"{stem}:{first + k}")
                   for k, f in enumerate(frames))
     return Dataset(
         positions=positions,

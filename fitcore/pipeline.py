@@ -1,0 +1,118 @@
+"""Reading and reducing inputs in worker processes: the map step of the design's map-reduce.
+
+Inputs are cut into pieces of whole frames (small files whole, large files in byte
+ranges); worker processes read their pieces and reduce them to pair moments; the
+parent gathers datasets and moments in input order (so errors are reported for the
+first bad place, as a serial read would). Workers are started before the parent
+imports torch and scipy, so that start-up overlaps with reading.
+
+Workers never need torch. vesin imports it when it can (1-2 s per process), so the
+worker initializer hides it.
+"""
+import multiprocessing
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from .dataset import Dataset, concat
+from .io.inputs import DataOptions, expand_paths, finish_dataset, split_fragments
+from .io.xyz import FilePart, frame_parts, read_structures
+from .moments import CutoffScheme, Moments, compute_moments, concat_moments, remap_types
+from .neighbors import check_cutoff
+
+PARALLEL_BYTES = 4_000_000  # below this much input, one process is faster than starting workers
+SPLIT_BYTES = 8_000_000  # files above this are read in several pieces
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """What each piece is reduced to."""
+    data: DataOptions
+    scheme: CutoffScheme
+    scope: str = "all"
+    with_forces: bool = False
+    all_pairs_if_isolated: bool = False
+    cutoff_needed: str = "--cutoff"  # how a missing cutoff would be given, for the error message
+
+
+Piece = tuple[str, FilePart | None]
+
+
+def reduce_pieces(pieces: list[Piece], job: Reduction) -> tuple[Dataset, Moments]:
+    """Read ``pieces`` (in order) and reduce them to moments: the work of one task."""
+    dataset = concat([read_structures(path, job.data.read, part) for path, part in pieces])
+    if job.data.fragment_split is not None:
+        dataset = split_fragments(dataset, job.data.fragment_split)
+    check_cutoff(dataset, job.scheme.radius, job.cutoff_needed)
+    moments = compute_moments(dataset, job.scheme, job.scope, job.with_forces,
+                              all_pairs_if_isolated=job.all_pairs_if_isolated)
+    return dataset, moments
+
+
+def _hide_torch() -> None:
+    sys.modules.setdefault("torch", None)  # makes `import torch` fail fast inside vesin
+
+
+def _context():
+    """fork when the parent holds no torch threads yet (the CLI starts workers first: fast, no re-import);
+    spawn otherwise (safe, but a script calling this needs the usual ``if __name__ == "__main__"``)."""
+    if "torch" not in sys.modules and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def worker_count(threads: int | None = None) -> int:
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(available, threads or available))
+
+
+def plan(paths: list[str], n_tasks: int) -> list[list[Piece]]:
+    """Pieces grouped into at most ``n_tasks`` consecutive runs of similar size."""
+    pieces: list[tuple[Piece, int]] = []
+    for path in paths:
+        size = os.path.getsize(path) if path != "-" else 0
+        if path != "-" and size > SPLIT_BYTES and n_tasks > 1:
+            pieces += [((path, part), part.end - part.start) for part in frame_parts(path, n_tasks)]
+        else:
+            pieces.append(((path, None), size))
+    total = sum(size for _, size in pieces) or 1
+    tasks: list[list[Piece]] = [[]]
+    done = 0
+    for piece, size in pieces:
+        if tasks[-1] and done >= total * len(tasks) / n_tasks:
+            tasks.append([])
+        tasks[-1].append(piece)
+        done += size
+    return tasks
+
+
+class PendingReduction:
+    """Reading and reduction under way; ``result()`` waits for it and gathers."""
+
+    def __init__(self, paths: list[str], job: Reduction, workers: int = 1, progress=None):
+        self.paths, self.job, self.progress = expand_paths(paths), job, progress
+        size = sum(os.path.getsize(p) for p in self.paths if p != "-")
+        self.parallel = workers > 1 and size >= PARALLEL_BYTES and "-" not in self.paths
+        self.futures, self.executor = [], None
+        if self.parallel:
+            self.executor = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_hide_torch)
+            self.futures = [self.executor.submit(reduce_pieces, task, job) for task in plan(self.paths, 2 * workers)]
+
+    def result(self) -> tuple[Dataset, Moments]:
+        try:
+            if not self.parallel:
+                parts = [reduce_pieces([(p, None) for p in self.paths], self.job)]
+            else:
+                parts, frames = [], 0
+                for future in self.futures:
+                    parts.append(future.result())
+                    frames += parts[-1][0].n_frames
+                    if self.progress is not None:
+                        self.progress(frames)
+        finally:
+            if self.executor is not None:
+                self.executor.shutdown(wait=False, cancel_futures=True)
+        dataset = concat([d for d, _ in parts])
+        moments = concat_moments([remap_types(m, dataset.type_names) for _, m in parts])
+        return finish_dataset(dataset, self.job.data), moments

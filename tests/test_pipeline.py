@@ -1,0 +1,76 @@
+"""Reading and reducing in worker processes gives exactly what one process gives."""
+import numpy as np
+import pytest
+
+from fitcore import pipeline
+from fitcore.errors import InputError
+from fitcore.io.inputs import DataOptions, load_dataset
+from fitcore.io.xyz import ReadOptions, frame_parts, read_structures
+from fitcore.moments import CutoffScheme, compute_moments
+from fitcore.pipeline import PendingReduction, Reduction
+
+
+@pytest.fixture
+def small_thresholds(monkeypatch):
+    """Make the oracle files (a few hundred kB) big enough to be split and read by workers."""
+    monkeypatch.setattr(pipeline, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(pipeline, "SPLIT_BYTES", 10_000)
+
+
+def test_parts_cover_the_file_exactly(data_dir):
+    path = str(data_dir / "oracle_slab.extxyz")
+    parts = frame_parts(path, 5)
+    assert parts[0].start == 0 and parts[-1].end == (data_dir / "oracle_slab.extxyz").stat().st_size
+    assert all(a.end == b.start for a, b in zip(parts, parts[1:]))
+    whole = read_structures(path)
+    pieces = [read_structures(path, part=p) for p in parts]
+    assert sum(p.n_frames for p in pieces) == whole.n_frames
+    assert sum((p.names for p in pieces), ()) == whole.names
+    np.testing.assert_array_equal(np.concatenate([p.first_atom_line for p in pieces]), whole.first_atom_line)
+
+
+@pytest.mark.parametrize("with_forces", [False, True])
+def test_workers_equal_one_process(data_dir, small_thresholds, with_forces):
+    paths = [str(data_dir / "oracle_cubic.extxyz"), str(data_dir / "oracle_slab.extxyz")]
+    job = Reduction(DataOptions(), CutoffScheme(8.5, True), with_forces=with_forces)
+    pending = PendingReduction(paths, job, workers=2)
+    assert pending.parallel and len(pending.futures) == 4
+    dataset, moments = pending.result()
+    serial = load_dataset(paths)
+    expected = compute_moments(serial, CutoffScheme(8.5, True), with_forces=with_forces)
+    assert dataset.names == serial.names and dataset.type_names == serial.type_names
+    np.testing.assert_array_equal(dataset.positions, serial.positions)
+    np.testing.assert_array_equal(dataset.energies, serial.energies)
+    np.testing.assert_allclose(moments.energy12, expected.energy12, rtol=1e-13)
+    np.testing.assert_allclose(moments.energy6, expected.energy6, rtol=1e-13)
+    np.testing.assert_array_equal(moments.pair_count, expected.pair_count)
+    if with_forces:
+        np.testing.assert_allclose(moments.force12, expected.force12, rtol=1e-12, atol=1e-30)
+
+
+def test_files_with_different_types_are_merged(tmp_path, small_thresholds):
+    a, b = tmp_path / "a.xyz", tmp_path / "b.xyz"
+    a.write_text("2\nenergy=-1\nAr 0 0 0\nAr 0 0 3.8\n")
+    b.write_text("2\nenergy=-2\nXe 0 0 0\nKr 0 0 4.0\n")
+    job = Reduction(DataOptions(), CutoffScheme(None))
+    dataset, moments = PendingReduction([str(a), str(b)], job, workers=2).result()
+    assert dataset.type_names == ("Ar", "Kr", "Xe")
+    assert moments.pair_count.tolist() == [1, 0, 0, 0, 1, 0]  # Ar-Ar and Kr-Xe, in the merged columns
+
+
+def test_a_worker_error_is_the_first_bad_place(tmp_path, small_thresholds):
+    good = "2\nenergy=-1\nAr 0 0 0\nAr 0 0 3.8\n"
+    files = []
+    for k, text in enumerate([good, good.replace("3.8", "x"), good.replace("Ar 0 0 0", "Ar 0 0 nan")]):
+        path = tmp_path / f"f{k}.xyz"
+        path.write_text(text)
+        files.append(str(path))
+    job = Reduction(DataOptions(ReadOptions()), CutoffScheme(None))
+    with pytest.raises(InputError, match=r"f1\.xyz:4: .*'x'"):
+        PendingReduction(files, job, workers=2).result()
+
+
+def test_missing_cutoff_message_says_where_it_comes_from(data_dir, small_thresholds):
+    job = Reduction(DataOptions(), CutoffScheme(None), cutoff_needed="a cutoff in p.json")
+    with pytest.raises(InputError, match="periodic frames need a cutoff in p.json"):
+        PendingReduction([str(data_dir / "oracle_cubic.extxyz")], job, workers=2).result()
