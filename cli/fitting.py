@@ -36,9 +36,10 @@ def run_fit_command(kw: dict, reporter) -> int:
     from .loading import length_to_angstrom, load
     from .render import fit_report, residual_rows, residuals_csv
     fmt = resolve_format(kw["fmt"])
-    spec, options = fit_spec(kw), fit_options(kw)
+    spec = fit_spec(kw)  # reads --init-file: fails before the (long) reading of the data if it is bad
     dataset, moments, model = load(kw, reporter, length_to_angstrom(kw, kw["cutoff"]), kw["shift"], kw["forces"],
                                    need_energies=True)
+    options = fit_options(kw)  # imports the optimiser: after load() has started the workers
     with reporter.progress("basin-hopping", kw["niter"]) if kw["method"] == "basinhopping" else _no_progress() as update:
         result = fit_dataset(dataset, moments, model, spec, options, progress=update)
     params = _with_fit_section(result, kw, dataset)

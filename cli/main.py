@@ -1,4 +1,7 @@
 """``ljfit``: fit Lennard-Jones parameters to reference energies and forces."""
+import os
+import sys
+
 import click
 
 from .commands import export, fit, inspect, predict
@@ -48,3 +51,20 @@ main.add_command(inspect.inspect)
 main.add_command(fit.fit)
 main.add_command(predict.predict)
 main.add_command(export.export)
+
+
+def entry() -> None:
+    """The console script: run the CLI, then skip the interpreter's teardown of torch (about 0.4 s,
+    measured) once the output is flushed. Files are closed by then: they are written atomically."""
+    try:
+        main()
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if isinstance(done.code, str):
+            print(done.code, file=sys.stderr)
+    if "torch" not in sys.modules:
+        sys.exit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

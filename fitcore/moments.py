@@ -180,7 +180,7 @@ def compute_moments(dataset: Dataset, scheme: CutoffScheme, scope: str = "all", 
     """Moments of every frame of ``dataset``; ``progress(n_frames_done)`` is called per chunk."""
     n_types = len(dataset.type_names)
     parts = []
-    for pairs in iter_pairs(dataset, scheme.radius, scope, max_pairs, all_pairs_if_isolated):
+    for pairs in iter_pairs(dataset, scheme.radius, scope, max_pairs, all_pairs_if_isolated, vectors=with_forces):
         parts.append(reduce_pairs(pairs, dataset, scheme, with_forces, n_types))
         if progress is not None:
             progress(pairs.frames.stop)

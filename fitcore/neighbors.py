@@ -29,8 +29,8 @@ class PairSet:
     frame: np.ndarray  # [n_pairs] int64
     first: np.ndarray  # [n_pairs] int64, atom i
     second: np.ndarray  # [n_pairs] int64, atom j
-    shift: np.ndarray  # [n_pairs, 3] int32, cell shift of atom j
-    vector: np.ndarray  # [n_pairs, 3] float64, Å, r_j + shift @ cell - r_i
+    shift: np.ndarray | None  # [n_pairs, 3] int32, cell shift of atom j (None: not asked for)
+    vector: np.ndarray | None  # [n_pairs, 3] float64, Å, r_j + shift @ cell - r_i (None: not asked for)
     distance: np.ndarray  # [n_pairs] float64, Å
 
     def __len__(self) -> int:
@@ -55,23 +55,26 @@ def _neighbor_list(cutoff: float):
 
 
 def frame_pairs(positions: np.ndarray, cell: np.ndarray, pbc: np.ndarray, cutoff: float | None,
-                searcher=None) -> tuple[np.ndarray, ...]:
-    """Pairs of one frame: (i, j, shift, vector, distance), indices local to the frame."""
+                searcher=None, vectors: bool = True) -> tuple[np.ndarray, ...]:
+    """Pairs of one frame, indices local to it: (i, j, distance), then shift and vector if ``vectors``.
+
+    i and j come as vesin gives them (unsigned); callers convert whole chunks at once."""
     if cutoff is None:  # non-periodic, all pairs: a cutoff beyond the frame's diameter
         extent = positions.max(axis=0) - positions.min(axis=0) if len(positions) else np.zeros(3)
         cutoff = float(np.linalg.norm(extent)) + 1.0
         searcher = None
     searcher = searcher or _neighbor_list(cutoff)
     box = np.where(pbc[:, None], cell, 0.0)
-    i, j, shift, vector, distance = searcher.compute(positions, box, pbc.tolist(), quantities="ijSDd")
-    return i.astype(np.int64), j.astype(np.int64), shift.astype(np.int32), vector, distance
+    return tuple(searcher.compute(positions, box, pbc.tolist(), quantities="ijdSD" if vectors else "ijd"))
 
 
 def iter_pairs(dataset: Dataset, cutoff: float | None, scope: str = "all", max_pairs: int = 2_000_000,
-               all_pairs_if_isolated: bool = False) -> Iterator[PairSet]:
+               all_pairs_if_isolated: bool = False, vectors: bool = True) -> Iterator[PairSet]:
     """PairSets over consecutive frames, each holding about ``max_pairs`` pairs or one frame.
 
     ``all_pairs_if_isolated``: non-periodic frames get all their pairs whatever the cutoff.
+    ``vectors``: whether shifts and pair vectors are wanted (forces, direct engine); without
+    them the neighbour search is cheaper and the PairSet's shift and vector are None.
     """
     check_cutoff(dataset, cutoff)
     if scope not in SCOPES:
@@ -86,23 +89,36 @@ def iter_pairs(dataset: Dataset, cutoff: float | None, scope: str = "all", max_p
     for k in range(dataset.n_frames):
         lo, hi = int(offsets[k]), int(offsets[k + 1])
         isolated = all_pairs_if_isolated and not dataset.pbc[k].any()
-        i, j, shift, vector, distance = frame_pairs(dataset.positions[lo:hi], dataset.cells[k], dataset.pbc[k],
-                                                    None if isolated else cutoff, searcher)
-        _check_contacts(dataset, lo, i, j, distance)
-        if scope == "inter-fragment":
-            keep = dataset.fragments[lo + i] != dataset.fragments[lo + j]
-            i, j, shift, vector, distance = i[keep], j[keep], shift[keep], vector[keep], distance[keep]
-        parts.append((np.full(len(i), k, np.int64), i + lo, j + lo, shift, vector, distance))
-        held += len(i)
+        parts.append(frame_pairs(dataset.positions[lo:hi], dataset.cells[k], dataset.pbc[k],
+                                 None if isolated else cutoff, searcher, vectors))
+        held += len(parts[-1][0])
         if held >= max_pairs or k == dataset.n_frames - 1:
-            yield PairSet(range(chunk_start, k + 1), *(np.concatenate(c) for c in zip(*parts)))
+            yield _chunk(dataset, range(chunk_start, k + 1), parts, scope)
             parts, held, chunk_start = [], 0, k + 1
 
 
-def _check_contacts(dataset: Dataset, first_atom: int, i, j, distance) -> None:
+def _chunk(dataset: Dataset, frames: range, parts: list[tuple[np.ndarray, ...]], scope: str) -> PairSet:
+    """One PairSet from the per-frame pair arrays of ``frames``, with global atom indices."""
+    counts = [len(p[0]) for p in parts]
+    frame = np.repeat(np.arange(frames.start, frames.stop), counts)
+    first_atom = dataset.frame_offsets[frame]
+    i = np.concatenate([p[0] for p in parts]).astype(np.int64) + first_atom
+    j = np.concatenate([p[1] for p in parts]).astype(np.int64) + first_atom
+    distance = np.concatenate([p[2] for p in parts])
+    shift = np.concatenate([p[3] for p in parts]).astype(np.int32) if len(parts[0]) > 3 else None
+    vector = np.concatenate([p[4] for p in parts]) if len(parts[0]) > 3 else None
+    _check_contacts(dataset, i, j, distance)
+    if scope == "inter-fragment":
+        keep = dataset.fragments[i] != dataset.fragments[j]
+        frame, i, j, distance = frame[keep], i[keep], j[keep], distance[keep]
+        shift, vector = (None, None) if shift is None else (shift[keep], vector[keep])
+    return PairSet(frames, frame, i, j, shift, vector, distance)
+
+
+def _check_contacts(dataset: Dataset, i, j, distance) -> None:
     close = np.flatnonzero(distance < CLOSE_CONTACT)
     if len(close):
         p = close[0]
-        a, b = first_atom + int(i[p]), first_atom + int(j[p])
+        a, b = int(i[p]), int(j[p])
         what = "an image of itself" if a == b else f"atom at {dataset.atom_location(b)}"
         raise InputError(f"{dataset.atom_location(a)} is {distance[p]:.2g} Å from {what} (closer than {CLOSE_CONTACT} Å)")

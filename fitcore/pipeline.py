@@ -111,8 +111,8 @@ class PendingReduction:
                     if self.progress is not None:
                         self.progress(frames)
         finally:
-            if self.executor is not None:
-                self.executor.shutdown(wait=False, cancel_futures=True)
+            if self.executor is not None:  # idle workers exit at once; an error cancels what is left
+                self.executor.shutdown(wait=True, cancel_futures=True)
         dataset = concat([d for d, _ in parts])
         moments = concat_moments([remap_types(m, dataset.type_names) for _, m in parts])
         return finish_dataset(dataset, self.job.data), moments

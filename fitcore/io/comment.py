@@ -12,6 +12,8 @@ _PAIR = re.compile(
         (?:\s*=\s*(?P<value>"(?:[^"\\]|\\.)*"|\{[^}]*\}|[^\s"{}]+))?""",
     re.X,
 )
+# a whole comment of pairs; atomic groups keep a failing match linear (no re-splitting of keys)
+_PAIRS = re.compile(f"(?>{_PAIR.pattern})*+\\s*", re.X)
 _ESCAPE = re.compile(r"\\(.)")
 _FREE_ENERGY = re.compile(r"\b(?:energy|e)\s*[=:]\s*(\S+)", re.I)
 _EXTENDED_KEY = re.compile(r"(?:^|\s)(?:Lattice|Properties)\s*=", re.I)
@@ -21,24 +23,20 @@ PROPERTY_KINDS = {"S": "string", "R": "real", "I": "integer", "L": "logical"}
 
 def parse_key_values(text: str) -> dict[str, str | bool] | None:
     """Key/value pairs of an extended-XYZ comment, or None if it is free text."""
+    if _PAIRS.fullmatch(text) is None:
+        return None
     pairs: dict[str, str | bool] = {}
-    pos, end = 0, len(text.rstrip())
     has_value = False
-    while pos < end:
-        m = _PAIR.match(text, pos)
-        if m is None or m.end() == pos:
-            return None
-        value = m.group("value")
-        if value is None:
-            pairs[m.group("key")] = True
-        else:
-            has_value = True
-            if value.startswith('"'):
-                value = _ESCAPE.sub(r"\1", value[1:-1])
-            elif value.startswith("{"):
-                value = value[1:-1]
-            pairs[m.group("key")] = value
-        pos = m.end()
+    for key, value in _PAIR.findall(text):  # an absent value is "" (a present one is never empty)
+        if not value:
+            pairs[key] = True
+            continue
+        has_value = True
+        if value.startswith('"'):
+            value = _ESCAPE.sub(r"\1", value[1:-1]) if "\\" in value else value[1:-1]
+        elif value.startswith("{"):
+            value = value[1:-1]
+        pairs[key] = value
     return pairs if has_value else None
 
 
