@@ -157,8 +157,8 @@ def _least_squares(problem: Problem, start: Start, options: FitOptions, x0: np.n
                            ftol=options.ftol, xtol=options.xtol, gtol=options.gtol, max_nfev=options.max_nfev,
                            x_scale="jac")
     njev = result.njev if result.njev is not None else result.nfev
-    return Outcome(result.x, float(result.cost), int(result.nfev), int(njev), int(result.status),
-                   str(result.message), bool(result.status > 0), result.active_mask)
+    return Outcome(result.x, float(result.cost) + problem.constant_cost, int(result.nfev), int(njev),
+                   int(result.status), str(result.message), bool(result.status > 0), result.active_mask)
 
 
 class _Hop:
@@ -198,7 +198,7 @@ def _basinhopping(problem: Problem, start: Start, options: FitOptions, x0: np.nd
     scale = max(first.cost, 1e-300)  # costs are seen by basinhopping relative to the first minimum
 
     def cost(z):
-        return 0.5 * float(np.sum(problem.residuals(to_x(z)) ** 2)) / scale
+        return 0.5 * problem.residual_sum_of_squares(to_x(z)) / scale
 
     def local(fun, z0, args=(), **unused) -> OptimizeResult:
         run = _least_squares(problem, start, lsq_options, _interior(to_x(z0), start))

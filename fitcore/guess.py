@@ -18,75 +18,32 @@
 import numpy as np
 from scipy.optimize import lsq_linear
 
-from .moments import Moments, pair_type_table, pair_types
+from .linear import LinearSystem
+from .moments import pair_types
 from .params import Layout
-from .problem import Targets, Weighting
 
 DEFAULT_EPSILON = 0.01  # eV
 DEFAULT_SIGMA = 3.0  # Å
 SIGMA_RANGE = (0.3, 30.0)  # Å: pair values outside are treated as unusable
 
 
-def linear_solution(moments: Moments, targets: Targets, weighting: Weighting) -> tuple[np.ndarray, ...]:
-    """C12, C6 [n_pair_types] and offsets minimising the weighted residuals (energies, and forces
-    when fitted); C >= 0. Pair types that never occur get C12 = C6 = 0.
+def linear_solution(system: LinearSystem, pair_count: np.ndarray, n_offsets: int) -> tuple[np.ndarray, ...]:
+    """C12, C6 [n_pair_types] and offsets minimising the weighted residuals, with C >= 0.
 
-    The rows are reduced to normal equations chunk by chunk (forces can be millions of rows);
-    G = V diag(lam) V^T then gives a small square system R = diag(sqrt(lam)) V^T with the same
-    least-squares solutions, solved with the bounds by lsq_linear.
+    Solved on the compressed system (linear.py) with lsq_linear; pair types that never occur
+    get C12 = C6 = 0. Columns are scaled to unit norm first: C12 and C6 differ by orders of magnitude.
     """
-    present = np.flatnonzero(moments.pair_count > 0)
-    gram, rhs = _energy_normal_equations(moments, targets, weighting, present)
-    if weighting.forces and moments.has_forces and targets.forces is not None:
-        g, r = _force_normal_equations(moments, targets, weighting, present)
-        gram, rhs = gram + g, rhs + r
-    norms = np.sqrt(np.diag(gram))
+    n_pt = len(pair_count)
+    present = np.flatnonzero(pair_count > 0)
+    columns = np.r_[present, n_pt + present, 2 * n_pt + np.arange(n_offsets)]
+    matrix = system.matrix[:, columns]
+    norms = np.linalg.norm(matrix, axis=0)
     norms[norms == 0] = 1.0
-    lam, vec = np.linalg.eigh(gram / np.outer(norms, norms))
-    keep = lam > 1e-14 * max(lam.max(), 1e-300)
-    system = np.sqrt(lam[keep])[:, None] * vec[:, keep].T
-    target = (vec[:, keep].T @ (rhs / norms)) / np.sqrt(lam[keep])
-    n_c = 2 * len(present)
-    lower = np.r_[np.zeros(n_c), np.full(targets.offset_design.shape[1], -np.inf)]
-    solution = lsq_linear(system, target, bounds=(lower, np.inf), method="bvls").x / norms
-    n_pt = moments.energy12.shape[1]
+    lower = np.r_[np.zeros(2 * len(present)), np.full(n_offsets, -np.inf)]
+    solution = lsq_linear(matrix / norms, system.target, bounds=(lower, np.inf), method="bvls").x / norms
     c12, c6 = np.zeros(n_pt), np.zeros(n_pt)
-    c12[present], c6[present] = solution[:len(present)], solution[len(present):n_c]
-    return c12, c6, solution[n_c:]
-
-
-def _energy_normal_equations(moments, targets, weighting, present):
-    scale = np.sqrt(targets.weights) / (targets.n_atoms if weighting.per_atom else 1.0)
-    rows = np.hstack([moments.energy12[:, present], -moments.energy6[:, present], targets.offset_design])
-    rows *= scale[:, None]
-    return rows.T @ rows, rows.T @ (targets.energies * scale)
-
-
-def _force_normal_equations(moments, targets, weighting, present, chunk: int = 20_000):
-    """Normal equations of the force rows: F_a = sum_b C12[pt(type_a, b)] F12[a,:,b] - C6[...] F6[a,:,b]."""
-    n_types, n_p = moments.force12.shape[2], len(present)
-    n_cols = 2 * n_p + targets.offset_design.shape[1]
-    column = np.full(moments.energy12.shape[1], -1)
-    column[present] = np.arange(n_p)
-    table = column[pair_type_table(n_types)]  # [n_types, n_types] -> column of C12 (C6: + n_p)
-    atoms = np.flatnonzero(np.isfinite(targets.forces[:, 0]))
-    gram, rhs = np.zeros((n_cols, n_cols)), np.zeros(n_cols)
-    for start in range(0, len(atoms), chunk):
-        a = atoms[start:start + chunk]
-        scale = np.sqrt(weighting.force_weight * targets.weights[targets.atom_frame[a]])
-        cols = table[moments.atom_types[a]]  # [n, n_types]
-        rows = np.zeros((len(a), 3, n_cols))
-        idx_atom = np.repeat(np.arange(len(a)), n_types)
-        for values, offset, sign in ((moments.force12, 0, 1.0), (moments.force6, n_p, -1.0)):
-            contrib = sign * values[a] * scale[:, None, None]  # [n, 3, n_types]
-            ok = cols.ravel() >= 0
-            for axis in range(3):
-                np.add.at(rows[:, axis, :], (idx_atom[ok], cols.ravel()[ok] + offset), contrib[:, axis, :].ravel()[ok])
-        rows = rows.reshape(-1, n_cols)
-        y = (targets.forces[a] * scale[:, None]).ravel()
-        gram += rows.T @ rows
-        rhs += rows.T @ y
-    return gram, rhs
+    c12[present], c6[present] = solution[:len(present)], solution[len(present):2 * len(present)]
+    return c12, c6, solution[2 * len(present):]
 
 
 def pair_values(c12: np.ndarray, c6: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -131,10 +88,9 @@ def per_type_values(layout: Layout, eps_pair: np.ndarray, sigma_pair: np.ndarray
     return np.exp(_solve_pairwise(a, b, log_eps, layout.n_types)), sigma
 
 
-def initial_guess(layout: Layout, moments: Moments, targets: Targets,
-                  weighting: Weighting) -> tuple[np.ndarray, list[str]]:
+def initial_guess(layout: Layout, system: LinearSystem, pair_count: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """theta [n_params] in layout order, and notes on what could not be taken from the data."""
-    c12, c6, offsets = linear_solution(moments, targets, weighting)
+    c12, c6, offsets = linear_solution(system, pair_count, len(layout.names) - layout.n_lj)
     eps_pair, sigma_pair = pair_values(c12, c6)
     theta = np.empty(len(layout.names))
     notes = []

@@ -22,6 +22,7 @@ from .moments import CutoffScheme, Moments, compute_moments, concat_moments, rem
 from .neighbors import check_cutoff
 
 PARALLEL_BYTES = 4_000_000  # below this much input, one process is faster than starting workers
+PARALLEL_READ_BYTES = 32_000_000  # the same when only reading (much less work per byte)
 SPLIT_BYTES = 8_000_000  # files above this are read in several pieces
 
 
@@ -29,7 +30,7 @@ SPLIT_BYTES = 8_000_000  # files above this are read in several pieces
 class Reduction:
     """What each piece is reduced to."""
     data: DataOptions
-    scheme: CutoffScheme
+    scheme: CutoffScheme | None  # None: read only, no moments
     scope: str = "all"
     with_forces: bool = False
     all_pairs_if_isolated: bool = False
@@ -39,11 +40,13 @@ class Reduction:
 Piece = tuple[str, FilePart | None]
 
 
-def reduce_pieces(pieces: list[Piece], job: Reduction) -> tuple[Dataset, Moments]:
+def reduce_pieces(pieces: list[Piece], job: Reduction) -> tuple[Dataset, Moments | None]:
     """Read ``pieces`` (in order) and reduce them to moments: the work of one task."""
     dataset = concat([read_structures(path, job.data.read, part) for path, part in pieces])
     if job.data.fragment_split is not None:
         dataset = split_fragments(dataset, job.data.fragment_split)
+    if job.scheme is None:
+        return dataset, None
     check_cutoff(dataset, job.scheme.radius, job.cutoff_needed)
     moments = compute_moments(dataset, job.scheme, job.scope, job.with_forces,
                               all_pairs_if_isolated=job.all_pairs_if_isolated)
@@ -93,13 +96,14 @@ class PendingReduction:
     def __init__(self, paths: list[str], job: Reduction, workers: int = 1, progress=None):
         self.paths, self.job, self.progress = expand_paths(paths), job, progress
         size = sum(os.path.getsize(p) for p in self.paths if p != "-")
-        self.parallel = workers > 1 and size >= PARALLEL_BYTES and "-" not in self.paths
+        threshold = PARALLEL_BYTES if job.scheme is not None else PARALLEL_READ_BYTES
+        self.parallel = workers > 1 and size >= threshold and "-" not in self.paths
         self.futures, self.executor = [], None
         if self.parallel:
             self.executor = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_hide_torch)
             self.futures = [self.executor.submit(reduce_pieces, task, job) for task in plan(self.paths, 2 * workers)]
 
-    def result(self) -> tuple[Dataset, Moments]:
+    def result(self) -> tuple[Dataset, Moments | None]:
         try:
             if not self.parallel:
                 parts = [reduce_pieces([(p, None) for p in self.paths], self.job)]
@@ -114,5 +118,6 @@ class PendingReduction:
             if self.executor is not None:  # idle workers exit at once; an error cancels what is left
                 self.executor.shutdown(wait=True, cancel_futures=True)
         dataset = concat([d for d, _ in parts])
-        moments = concat_moments([remap_types(m, dataset.type_names) for _, m in parts])
+        moments = None if self.job.scheme is None else \
+            concat_moments([remap_types(m, dataset.type_names) for _, m in parts])
         return finish_dataset(dataset, self.job.data), moments

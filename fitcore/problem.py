@@ -13,6 +13,10 @@ map theta -> c is small. So the Jacobian is exact by the chain rule:
 with dc/dx from torch reverse-mode autograd through the parameter map (a few
 backward passes over a graph of O(n_types^2) nodes, microseconds each). No finite
 differences anywhere.
+
+Given a compressed ``LinearSystem`` (linear.py: the linear loss only), the residuals
+are R c - z instead, k of them whatever the data size, with the same sum of squares
+up to a constant and the same J^T J.
 """
 from dataclasses import dataclass
 
@@ -45,7 +49,7 @@ class Problem:
     """Residuals and Jacobian as functions of the free parameters (numpy in, numpy out)."""
 
     def __init__(self, layout: Layout, engine, targets: Targets, weighting: Weighting,
-                 theta0: np.ndarray, free: np.ndarray):
+                 theta0: np.ndarray, free: np.ndarray, system=None):
         self.layout, self.engine, self.targets, self.weighting = layout, engine, targets, weighting
         ref = engine.energy12 if hasattr(engine, "energy12") else engine.positions
         self.device, self.dtype = ref.device, ref.dtype
@@ -57,6 +61,9 @@ class Problem:
         self.energy_ref, self.energy_scale = as_t(targets.energies), as_t(scale)
         self.offset_design = as_t(targets.offset_design)
         self.n_lj = layout.n_lj
+        self.system = system
+        if system is not None:
+            self.matrix, self.target = as_t(system.matrix), as_t(system.target)
         self.use_forces = weighting.forces and targets.forces is not None
         if self.use_forces:
             atoms = np.flatnonzero(np.isfinite(targets.forces[:, 0]))
@@ -70,7 +77,16 @@ class Problem:
 
     @property
     def n_residuals(self) -> int:
+        """Data points (energies, force components), also when the residuals are compressed."""
         return len(self.energy_ref) + (3 * len(self.force_atoms) if self.use_forces else 0)
+
+    @property
+    def constant_cost(self) -> float:
+        """Half the squared residual that compression leaves out (0 without compression)."""
+        return 0.5 * self.system.rest if self.system is not None else 0.0
+
+    def residual_sum_of_squares(self, x) -> float:
+        return float(np.sum(self.residuals(x) ** 2)) + 2 * self.constant_cost
 
     def theta(self, x) -> torch.Tensor:
         x = torch.as_tensor(np.asarray(x), dtype=self.dtype, device=self.device)
@@ -84,6 +100,9 @@ class Problem:
         return energies, forces
 
     def residuals(self, x) -> np.ndarray:
+        if self.system is not None:
+            with torch.no_grad():
+                return (self.matrix @ self._coefficient_vector(self.theta(x)) - self.target).cpu().numpy()
         with torch.no_grad():
             energies, forces = self.predict(self.theta(x))
             parts = [self.energy_scale * (energies - self.energy_ref)]
@@ -95,6 +114,8 @@ class Problem:
         theta = self.theta(x)
         dc12, dc6 = self._coefficient_jacobian(theta)
         doffset = torch.eye(len(theta), dtype=self.dtype, device=self.device)[self.n_lj:][:, self.free_index]
+        if self.system is not None:
+            return (self.matrix @ torch.cat([dc12, dc6, doffset])).cpu().numpy()
         with torch.no_grad():
             energy = self.engine.energies(dc12, dc6) + self.offset_design @ doffset
             parts = [self.energy_scale[:, None] * energy]
@@ -102,6 +123,11 @@ class Problem:
                 forces = self.engine.forces(dc12, dc6)[self.force_atoms]  # [n, 3, n_free]
                 parts.append((self.force_scale[:, None, None] * forces).reshape(-1, self.n_free))
         return torch.cat(parts).cpu().numpy()
+
+    def _coefficient_vector(self, theta: torch.Tensor) -> torch.Tensor:
+        """c = (C12, C6, offsets): what the compressed residuals are linear in."""
+        c12, c6 = coefficients(self.layout, theta)
+        return torch.cat([c12, c6, theta[self.n_lj:]])
 
     def _coefficient_jacobian(self, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """dC12/dx, dC6/dx [n_pair_types, n_free] by reverse-mode autograd through the parameter map."""

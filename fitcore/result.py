@@ -56,13 +56,14 @@ def error_statistics(pred: np.ndarray, ref: np.ndarray) -> dict:
     }
 
 
-def covariance(jac: np.ndarray, residuals: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """cov [n, n], undetermined [n] bool, s^2 and the condition number of J."""
-    m, n = jac.shape
+def covariance(jac: np.ndarray, rss: float, m: int) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """cov [n, n], undetermined [n] bool, s^2 and the condition number of J, for a J^T J (J may be
+    compressed: any J with the same J^T J) and a residual sum of squares ``rss`` over ``m`` data points."""
+    n = jac.shape[1]
     _, s, vt = np.linalg.svd(jac, full_matrices=False)
     if m <= n or len(s) == 0 or s[0] == 0:  # no degrees of freedom left, or no information at all
         return np.full((n, n), np.inf), np.ones(n, bool), float("inf"), float("inf")
-    s2 = float(np.sum(residuals ** 2) / (m - n))
+    s2 = rss / (m - n)
     good = s > RCOND * s[0]
     inv = np.where(good, 1.0 / np.where(good, s, 1.0) ** 2, 0.0)
     cov = s2 * (vt.T * inv) @ vt
@@ -77,8 +78,8 @@ def summarize(problem: Problem, start: Start, outcome: Outcome, params_like: LJP
     layout, free = problem.layout, start.free
     theta = start.theta.copy()
     theta[free] = outcome.x
-    jac, residuals = problem.jacobian(outcome.x), problem.residuals(outcome.x)
-    cov, undetermined, s2, condition = covariance(jac, residuals)
+    jac, m = problem.jacobian(outcome.x), problem.n_residuals
+    cov, undetermined, s2, condition = covariance(jac, problem.residual_sum_of_squares(outcome.x), m)
     stderr_free = np.sqrt(np.clip(np.diag(cov), 0, None))
     stderr_free[undetermined] = np.inf
     stderr = np.zeros(len(theta))
@@ -87,14 +88,14 @@ def summarize(problem: Problem, start: Start, outcome: Outcome, params_like: LJP
         correlation = cov / np.outer(stderr_free, stderr_free)
     correlation[~np.isfinite(correlation)] = np.nan
     np.fill_diagonal(correlation, 1.0)
-    no_dof = len(residuals) <= int(free.sum())
+    no_dof = m <= int(free.sum())
     flags = _flags(layout, start, theta, stderr, undetermined, outcome, no_dof)
     energies, forces = (t.detach().cpu().numpy() if t is not None else None
                         for t in problem.predict(problem.theta(outcome.x)))
     stats = _statistics(problem, energies, forces)
     stats.update(cost=outcome.cost, nfev=outcome.nfev, njev=outcome.njev, status=outcome.status,
                  message=outcome.message, success=outcome.success, n_free=int(free.sum()),
-                 n_residuals=int(len(residuals)), dof=int(len(residuals) - free.sum()), s2=s2,
+                 n_residuals=int(m), dof=int(m - free.sum()), s2=s2,
                  jacobian_condition=condition)
     names = np.array(layout.names)[free]
     strong = tuple((names[i], names[j], float(correlation[i, j]))

@@ -105,6 +105,7 @@ def fit_dataset(dataset: Dataset, moments: Moments, model: ModelOptions, spec: F
     """Fit ``spec`` to the dataset; returns a FitResult."""
     from .fit import build_start, layout_for, run_fit
     from .guess import initial_guess
+    from .linear import linear_system
     from .problem import Problem, Weighting
     from .result import summarize
 
@@ -119,10 +120,12 @@ def fit_dataset(dataset: Dataset, moments: Moments, model: ModelOptions, spec: F
     targets = targets_for(dataset, layout, with_forces)
     weighting = Weighting(spec.per_atom, with_forces, spec.force_weight)
     _warn_undetermined_offsets(layout, dataset)
-    guess, notes = initial_guess(layout, moments, targets, weighting)
+    system = linear_system(moments, targets, weighting)
+    guess, notes = initial_guess(layout, system, moments.pair_count)
     start = build_start(layout, guess, notes, spec.init, spec.init_params, list(spec.fixed), spec.bounds)
     engine = make_engine(dataset, moments, model, layout.type_names)
-    problem = Problem(layout, engine, targets, weighting, start.theta, start.free)
+    compressed = system if options.loss == "linear" and model.engine == "moments" else None
+    problem = Problem(layout, engine, targets, weighting, start.theta, start.free, compressed)
     outcome = run_fit(problem, start, options, progress)
     absent = tuple(n for n, c in zip(pair_type_names(dataset.type_names), moments.pair_count) if c == 0)
     params = LJParams(layout, start.theta, model.cutoff, model.shift)

@@ -8,6 +8,7 @@ from synth import random_dataset, with_reference
 from fitcore.errors import FitError, LjfitWarning
 from fitcore.fit import FitOptions, build_start, layout_for
 from fitcore.guess import initial_guess
+from fitcore.linear import linear_system
 from fitcore.moments import CutoffScheme, compute_moments
 from fitcore.params import Layout
 from fitcore.problem import Problem, Weighting
@@ -112,7 +113,8 @@ def test_standard_errors_are_honest(rng):
     assert 0.55 <= np.mean(z < 1) <= 0.80
 
 
-def problem_for(rng, forces=True, offset="per-species", mixing="lorentz-berthelot", pairs=((0, 1),)):
+def problem_for(rng, forces=True, offset="per-species", mixing="lorentz-berthelot", pairs=((0, 1),),
+                compressed=False):
     dataset = random_dataset(rng, n_frames=10, pbc="slab", triclinic=True, length=10.0)
     layout = Layout(dataset.type_names, mixing, pairs, offset, dataset.species_names)
     dataset = with_reference(dataset, layout, true_theta(layout), 7.5, True, forces=forces, noise=1e-3, rng=rng)
@@ -123,12 +125,15 @@ def problem_for(rng, forces=True, offset="per-species", mixing="lorentz-berthelo
     free = np.ones(len(theta), bool)
     free[1] = False
     engine = make_engine(dataset, moments, model, layout.type_names)
-    return Problem(layout, engine, targets_for(dataset, layout, forces), weighting, theta, free), theta[free]
+    targets = targets_for(dataset, layout, forces)
+    system = linear_system(moments, targets, weighting) if compressed else None
+    return Problem(layout, engine, targets, weighting, theta, free, system), theta[free]
 
 
 @pytest.mark.parametrize("mixing", ["lorentz-berthelot", "geometric", "sixthpower"])
-def test_jacobian_equals_central_differences(rng, mixing):
-    problem, x = problem_for(rng, mixing=mixing)
+@pytest.mark.parametrize("compressed", [False, True])
+def test_jacobian_equals_central_differences(rng, mixing, compressed):
+    problem, x = problem_for(rng, mixing=mixing, compressed=compressed)
     jac = problem.jacobian(x)
     numeric = np.empty_like(jac)
     for k in range(len(x)):
@@ -257,9 +262,20 @@ def test_initial_guess_handles_a_type_without_self_pairs(rng):
     theta = np.array([0.0104, 3.4, 0.03, 2.9])
     dataset = with_reference(dataset, layout, theta, None)
     moments = compute_moments(dataset, CutoffScheme(None))
-    targets = targets_for(dataset, layout, False)
-    guess, notes = initial_guess(layout, moments, targets, Weighting())
+    system = linear_system(moments, targets_for(dataset, layout, False), Weighting())
+    guess, notes = initial_guess(layout, system, moments.pair_count)
     np.testing.assert_allclose(guess, theta, rtol=1e-6)
     assert notes == []
     start = build_start(layout, guess, notes, {}, None, [], {})
     assert start.origin == ("data",) * 4
+
+
+def test_compressed_residuals_keep_the_sum_of_squares_and_jtj(rng):
+    """linear.py: ||R c - z||^2 + rest == ||S (A c - y)||^2 and R-Jacobians give the same J^T J."""
+    full, x = problem_for(rng)
+    compressed, _ = problem_for(np.random.default_rng(20261123), compressed=True)
+    assert compressed.n_residuals == full.n_residuals
+    for point in (x, x * 1.05):
+        assert compressed.residual_sum_of_squares(point) == pytest.approx(full.residual_sum_of_squares(point), rel=1e-9)
+        jf, jc = full.jacobian(point), compressed.jacobian(point)
+        np.testing.assert_allclose(jc.T @ jc, jf.T @ jf, rtol=1e-8)

@@ -20,6 +20,8 @@ Formats:
 Text is ASCII or UTF-8 (a leading byte order mark is skipped); lines end in LF or CRLF.
 """
 import io
+import math
+import re
 import sys
 import warnings
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ from ..errors import InputError, where
 from ..units import energy_factor, length_factor
 from .comment import free_text_energy, looks_extended, parse_bools, parse_key_values, parse_properties
 
+_NON_BLANK = re.compile(rb"\S")
 Column = tuple[str, str, int]  # name, kind letter (S/R/I/L), number of sub-columns
 _PLAIN_COLUMNS: tuple[Column, ...] = (("species", "S", 1), ("pos", "R", 3))
 _LABEL_BYTES = (16, 256)  # widths tried for string columns; a label filling one is retried wider
@@ -122,11 +125,13 @@ def _read_bytes(path: str, part: FilePart | None = None) -> tuple[str, bytes]:
 
 
 def _first_line(buf: bytes, source: str) -> bytes:
-    if not buf.strip():
+    text = _NON_BLANK.search(buf)  # (strip() would copy the whole file)
+    if text is None:
         raise InputError(f"{source}: file is empty")
     if b"\0" in buf[:65536]:
         raise InputError(f"{source}: looks like a binary file, not XYZ text")
-    first = buf.lstrip().split(b"\n", 1)[0].strip()
+    end = buf.find(b"\n", text.start())
+    first = buf[text.start():end if end >= 0 else len(buf)].strip()
     try:
         first.decode()
     except UnicodeDecodeError:
@@ -184,7 +189,7 @@ def _walk(buf: bytes, source: str, first_line: int = 1):
         eol = len(buf) if eol < 0 else eol
         text = buf[pos:eol].strip()
         if not text:
-            if not buf[pos:].strip():
+            if _NON_BLANK.search(buf, pos) is None:
                 break
             raise InputError(f"{where(source, line)}: blank line where the atom count of a frame was expected")
         if not _is_count(text):
@@ -285,11 +290,12 @@ def _lattice(text, at: str) -> np.ndarray:
 
 @lru_cache(maxsize=4096)
 def _lattice_values(text: str) -> np.ndarray:
-    values = np.array([float(v) for v in text.split()])
-    if len(values) != 9 or not np.all(np.isfinite(values)):
+    values = [float(v) for v in text.split()]
+    if len(values) != 9 or not all(map(math.isfinite, values)):
         raise ValueError(text)
-    values.flags.writeable = False
-    return values.reshape(3, 3)
+    cell = np.array(values).reshape(3, 3)
+    cell.flags.writeable = False
+    return cell
 
 
 def _pbc(text, at: str) -> list[bool]:
@@ -382,7 +388,7 @@ def _parse_group(buf: bytes, source: str, frames: list[_Frame]) -> np.ndarray:
             _locate_bad_line(buf, source, frames)
             raise InputError(f"{source}: cannot parse the atom lines (expected {expected} rows)")
         strings = [name for name, kind, _ in columns if kind == "S"]
-        if all(np.char.str_len(rows[name]).max(initial=0) < width for name in strings):
+        if not any(_fills_width(rows[name]) for name in strings):
             return rows
     raise InputError(f"{source}: a string column has an entry longer than {_LABEL_BYTES[-1] - 1} characters")
 
@@ -515,6 +521,12 @@ def _fragments(groups: list[list[_Frame]], parts: list[np.ndarray], key: str, so
     return np.concatenate([p[key] for p in parts]).astype(np.int64)
 
 
+def _fills_width(labels: np.ndarray) -> bool:
+    """Whether any fixed-width byte string uses its last byte (it may have been cut short)."""
+    width = labels.dtype.itemsize
+    return len(labels) > 0 and bool(np.ascontiguousarray(labels).view(np.uint8)[width - 1::width].any())
+
+
 def _labels(raw: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
     """Index into sorted distinct labels. A few distinct labels among many atoms (the usual case) are
     found by repeated vectorized comparison, far faster than sorting every string."""
@@ -527,7 +539,10 @@ def _labels(raw: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
             if len(left) == 0:
                 order = np.argsort(found)
                 return np.argsort(order).astype(np.int32)[index], tuple(found[k].decode() for k in order)
-            same = np.all(words == words[left[0]], axis=1)
+            first = words[left[0]]
+            same = words[:, 0] == first[0]
+            for column in range(1, words.shape[1]):  # a column at a time: reductions along axis 1 are slow
+                same &= words[:, column] == first[column]
             index[same] = len(found)
             found.append(raw[left[0]])
     names, index = np.unique(raw, return_inverse=True)
@@ -535,9 +550,9 @@ def _labels(raw: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
 
 
 def _check_finite(values: np.ndarray, what: str, source: str, offsets, lines) -> None:
-    bad = np.flatnonzero(~np.all(np.isfinite(values), axis=1))
-    if len(bad) == 0:
+    if np.isfinite(values).all():  # the usual case, cheaply; locate the culprit only when there is one
         return
+    bad = np.flatnonzero(~np.all(np.isfinite(values), axis=1))
     atom = int(bad[0])
     frame = int(np.searchsorted(offsets, atom, side="right") - 1)
     line = int(lines[frame]) + atom - int(offsets[frame])
