@@ -1,7 +1,7 @@
 """The body of ``ljfit fit``: options -> library calls -> report and files."""
 import sys
 
-from .output import EXIT_NOT_CONVERGED, EXIT_OK, atomic_write, resolve_format
+from .output import EXIT_NOT_CONVERGED, EXIT_OK, resolve_format
 
 
 def _in_internal_units(values: dict, kw: dict, pair=False) -> dict:
@@ -31,6 +31,7 @@ def fit_options(kw: dict):
 
 
 def run_fit_command(kw: dict, reporter) -> int:
+    from fitcore.io.files import atomic_write
     from fitcore.workflow import fit_dataset
 
     from .loading import length_to_angstrom, load
@@ -107,12 +108,9 @@ def _command_line() -> str:
 
 
 def _file_record(path: str) -> dict:
-    import hashlib
     import os
+
+    from fitcore.cache import file_digest
     if path == "-":
         return {"path": "-"}
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return {"path": path, "bytes": os.path.getsize(path), "sha256": digest.hexdigest()}
+    return {"path": path, "bytes": os.path.getsize(path), "sha256": file_digest(path)}

@@ -16,15 +16,16 @@ def load(kw: dict, reporter, cutoff: float | None, shift: bool, with_forces: boo
 
     The modules in ``warm`` are imported while the workers read: the start-up costs overlap.
     ``counting_only`` (inspect): non-periodic frames get all their pairs, and no physics warnings.
+    With ``kw["cache"]`` the reduction is looked up in, or stored to, that folder.
     """
-    from fitcore.pipeline import PendingReduction, Reduction, worker_count
+    from fitcore.io.inputs import expand_paths, finish_dataset
+    from fitcore.pipeline import Reduction
     model = model_config(kw, cutoff, shift)
-    job = Reduction(data_config(kw), model.scheme, model.scope, with_forces, counting_only, cutoff_needed)
-    with reporter.progress("reading, pairs and moments", None) as update:
-        pending = PendingReduction(list(kw["files"]), job, worker_count(kw.get("threads")), update)
-        for module in warm:
-            importlib.import_module(module)
-        dataset, moments = pending.result()
+    data = data_config(kw)
+    job = Reduction(data, model.scheme, model.scope, with_forces, counting_only, cutoff_needed)
+    paths = expand_paths(list(kw["files"]))
+    dataset, moments = _reduce(paths, job, kw, reporter, warm)
+    dataset = finish_dataset(dataset, data)
     if need_energies:
         from fitcore.io.inputs import require_energies
         require_energies(dataset)
@@ -32,3 +33,33 @@ def load(kw: dict, reporter, cutoff: float | None, shift: bool, with_forces: boo
         from fitcore.workflow import warn_thin_cells
         warn_thin_cells(dataset, model.cutoff)
     return dataset, moments, model
+
+
+def _reduce(paths: list[str], job, kw: dict, reporter, warm: tuple[str, ...]):
+    """The reduction: from the cache when it has it, else by the workers (then stored)."""
+    from dataclasses import replace
+
+    from fitcore.pipeline import PendingReduction, worker_count
+    folder, key = kw.get("cache"), None
+    if folder and "-" in paths:
+        reporter.warn("--cache: input from stdin is not cached")
+        folder = None
+    if folder:
+        from fitcore import __version__
+        from fitcore.cache import cache_key, load_entry
+        key = cache_key(paths, replace(job, data=replace(job.data, energies=None)), __version__)
+        entry = load_entry(folder, key)
+        if entry is not None:
+            reporter.info(f"pairs and moments from the cache in {folder}")
+            for module in warm:
+                importlib.import_module(module)
+            return entry
+    with reporter.progress("reading, pairs and moments", None) as update:
+        pending = PendingReduction(paths, job, worker_count(kw.get("threads")), update)
+        for module in warm:
+            importlib.import_module(module)
+        dataset, moments = pending.result()
+    if folder:
+        from fitcore.cache import store_entry
+        store_entry(folder, key, dataset, moments)
+    return dataset, moments

@@ -8,13 +8,9 @@ import functools
 import io
 import json
 import math
-import os
-import stat
 import sys
-import tempfile
 import warnings
 from contextlib import contextmanager
-from pathlib import Path
 
 import click
 
@@ -87,45 +83,6 @@ def csv_text(header: list[str], rows: list[list]) -> str:
     for row in rows:
         writer.writerow(["" if v is None else (f"{v:.12g}" if isinstance(v, float) else v) for v in row])
     return buffer.getvalue()
-
-
-def atomic_write(path: str, text: str | bytes) -> None:
-    """Write ``path`` through a temp file in the same folder and a rename: never half written.
-
-    An OS error (disk full, no permission) becomes a one-line LjfitError naming ``path``.
-    """
-    from fitcore.errors import InputError, LjfitError
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"{path}: folder {folder} does not exist")
-    mode = "wb" if isinstance(text, bytes) else "w"
-    tmp = None
-    try:
-        permissions = _permissions(target)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, mode) as handle:
-            os.chmod(tmp, permissions)  # mkstemp makes 0600; the result should look like any written file
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException as err:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        if isinstance(err, OSError):
-            raise LjfitError(f"{path}: cannot write: {err.strerror or err}") from err
-        raise
-
-
-def _permissions(target: Path) -> int:
-    """An existing file's permission bits, else those of a new file under the current umask."""
-    try:
-        return stat.S_IMODE(target.stat().st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 def guarded(command):

@@ -14,7 +14,7 @@ def parity_plot(path: str, dataset, energy_pred: np.ndarray, statistics: dict, e
         raise LjfitError("--plot needs matplotlib: pip install 'ljfit[plot]'") from None
     from fitcore.units import energy_factor
 
-    from .output import atomic_write
+    from fitcore.io.files import atomic_write
     e = energy_factor(energy_unit)
     known = ~np.isnan(dataset.energies)
     ref, pred = dataset.energies[known] / e, energy_pred[known] / e

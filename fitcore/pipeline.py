@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from .dataset import Dataset, concat
-from .io.inputs import DataOptions, expand_paths, finish_dataset, split_fragments
+from .io.inputs import DataOptions, expand_paths, split_fragments
 from .io.xyz import FilePart, frame_parts, read_structures
 from .moments import CutoffScheme, Moments, compute_moments, concat_moments, remap_types
 from .neighbors import check_cutoff
@@ -91,7 +91,10 @@ def plan(paths: list[str], n_tasks: int) -> list[list[Piece]]:
 
 
 class PendingReduction:
-    """Reading and reduction under way; ``result()`` waits for it and gathers."""
+    """Reading and reduction under way; ``result()`` waits for it and gathers.
+
+    The gathered dataset is as read: the checks and joins that need all frames at once
+    (``finish_dataset``: unique names, the energies table) are the caller's."""
 
     def __init__(self, paths: list[str], job: Reduction, workers: int = 1, progress=None):
         self.paths, self.job, self.progress = expand_paths(paths), job, progress
@@ -120,4 +123,4 @@ class PendingReduction:
         dataset = concat([d for d, _ in parts])
         moments = None if self.job.scheme is None else \
             concat_moments([remap_types(m, dataset.type_names) for _, m in parts])
-        return finish_dataset(dataset, self.job.data), moments
+        return dataset, moments

@@ -53,7 +53,6 @@ def random_dataset(rng: np.random.Generator, n_frames: int = 6, n_atoms=(8, 14),
         type_index.append(t)
         offsets.append(offsets[-1] + n)
         cells.append(np.where(periodic[:, None], cell, 0.0) if pbc != "none" else np.zeros((3, 3)))
-    n_atoms_total = offsets[-1]
     type_index = np.concatenate(type_index).astype(np.int32)
     frag = None
     if fragments:

@@ -9,8 +9,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from test_cli_support import (CUBIC, ORACLE, SLAB, first_frames, fitted, invoke, scaled_energies,  # noqa: F401
-                              small, truth, truth_file, truth_params, write_json)
+from test_cli_support import CUBIC, ORACLE, SLAB, first_frames, invoke, scaled_energies, truth, truth_params, write_json
 
 from fitcore.units import energy_factor
 
@@ -352,11 +351,3 @@ def test_energies_table_joins_on_frame_names_not_config_keys(small, tmp_path):
 def test_fit_records_its_command(small):
     data = fit_json(small, *ORACLE, "--forces")
     assert data["fit"]["command"] == f"ljfit fit {small} --cutoff 8.5 --shift --forces --format json"
-
-
-@pytest.mark.xfail(reason="fit --cache is accepted but unused: nothing in cli/fitting.py or cli/loading.py reads it",
-                   strict=True)
-def test_fit_cache_folder_is_used(small, tmp_path):
-    cache = tmp_path / "cache"
-    invoke(["fit", small, *ORACLE, "--cache", cache, "-q"])
-    assert cache.is_dir() and any(cache.iterdir())

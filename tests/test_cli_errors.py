@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_cli_support import ORACLE, invoke, small, truth_file, truth_params, write_json  # noqa: F401
+from test_cli_support import ORACLE, invoke, truth_params, write_json
 
 from fitcore.errors import InputError
 

@@ -7,7 +7,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import main
@@ -82,24 +81,3 @@ def scaled_energies(src: Path, dst: Path, divisor: float) -> Path:
         out += [block[0], comment] + atoms
     dst.write_text("\n".join(out) + "\n")
     return dst
-
-
-@pytest.fixture
-def small(tmp_path) -> Path:
-    """Six frames of the periodic cubic oracle (64 atoms each, energies and forces)."""
-    return first_frames(CUBIC, 6, tmp_path / "small.extxyz")
-
-
-@pytest.fixture
-def truth_file(tmp_path) -> Path:
-    return write_json(tmp_path / "truth.json", truth_params())
-
-
-@pytest.fixture(scope="session")
-def fitted(tmp_path_factory) -> Path:
-    """A params file fitted by ``ljfit fit`` to ten oracle frames (energies and forces)."""
-    folder = tmp_path_factory.mktemp("fitted")
-    data = first_frames(CUBIC, 10, folder / "ten.extxyz")
-    out = folder / "params.json"
-    invoke(["fit", data, *ORACLE, "--forces", "-o", out, "-q"])
-    return out

@@ -29,7 +29,9 @@ def export(params_path, target, lammps_units, cutoff, output, quiet, debug):
     from fitcore.io.export import csv_rows, lammps_block, openmm_xml
     from fitcore.io.params_file import read_params
 
-    from ..output import atomic_write, csv_text
+    from fitcore.io.files import atomic_write
+
+    from ..output import csv_text
     from ..render import emit
     params, units = read_params(params_path)
     if cutoff is not None and params.cutoff is not None and not math.isclose(cutoff, params.cutoff):

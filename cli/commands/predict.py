@@ -31,7 +31,9 @@ def predict(**kw):
     from fitcore.workflow import predict_dataset
 
     from ..loading import load
-    from ..output import atomic_write, resolve_format
+    from fitcore.io.files import atomic_write
+
+    from ..output import resolve_format
     from ..render import predict_report, residual_rows
     reporter = click.get_current_context().obj
     params, _ = read_params(kw["params_path"])
