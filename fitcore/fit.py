@@ -46,6 +46,7 @@ class Start:
     upper: np.ndarray
     origin: tuple[str, ...]  # "data", "user", "file" or "default" per parameter
     notes: tuple[str, ...] = ()
+    user_bounds: bool = False  # bounds given by the user, beyond the default epsilon, sigma > 0
 
 
 @dataclass
@@ -113,7 +114,7 @@ def build_start(layout: Layout, guess: np.ndarray, notes: list[str], init: dict[
         if origin[k] in ("user", "file"):
             raise InputError(f"initial {names[k]} = {theta[k]:g} is outside its bounds [{lower[k]:g}, {upper[k]:g}]")
     theta = np.where(outside, np.clip(theta, lower, upper), theta)
-    return Start(theta, free, lower, upper, tuple(origin), tuple(notes))
+    return Start(theta, free, lower, upper, tuple(origin), tuple(notes), bool(bounds))
 
 
 def check_problem(problem: Problem, start: Start, options: FitOptions) -> np.ndarray:
@@ -130,6 +131,8 @@ def check_problem(problem: Problem, start: Start, options: FitOptions) -> np.nda
                        f"or tie them through a mixing rule")
     if options.algorithm == "lm" and options.loss != "linear":
         raise FitError("--algorithm lm supports only --loss linear")
+    if options.algorithm == "lm" and start.user_bounds:
+        raise FitError("--algorithm lm cannot respect bounds; use trf or dogbox with --bound")
     x0 = start.theta[start.free] if options.algorithm == "lm" else _interior(start.theta[start.free], start)
     r0 = problem.residuals(x0)
     if not np.all(np.isfinite(r0)):

@@ -279,3 +279,10 @@ def test_compressed_residuals_keep_the_sum_of_squares_and_jtj(rng):
         assert compressed.residual_sum_of_squares(point) == pytest.approx(full.residual_sum_of_squares(point), rel=1e-9)
         jf, jc = full.jacobian(point), compressed.jacobian(point)
         np.testing.assert_allclose(jc.T @ jc, jf.T @ jf, rtol=1e-8)
+
+
+def test_lm_refuses_bounds(rng):
+    with pytest.raises(FitError, match="lm cannot respect bounds"):
+        fit_case(rng, bounds={"Ar.epsilon": (0.001, 0.1)}, options=FitOptions(algorithm="lm"))
+    result, theta = fit_case(rng, options=FitOptions(algorithm="lm"))
+    assert max_rel_error(result, theta) < 1e-8
