@@ -46,7 +46,8 @@ def _reduce(paths: list[str], job, kw: dict, reporter, warm: tuple[str, ...]):
         folder = None
     if folder:
         from fitcore import __version__
-        from fitcore.cache import cache_key, load_entry
+        from fitcore.cache import cache_key, load_entry, remember_digests
+        remember_digests(folder, paths)
         key = cache_key(paths, replace(job, data=replace(job.data, energies=None)), __version__)
         entry = load_entry(folder, key)
         if entry is not None:
