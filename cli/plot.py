@@ -21,17 +21,21 @@ def parity_plot(path: str, dataset, energy_pred: np.ndarray, statistics: dict, e
     groups = _groups(dataset)[known]
     fig, (ax, hist) = plt.subplots(1, 2, figsize=(10, 4.5), gridspec_kw={"width_ratios": [1.3, 1]})
     labels = list(dict.fromkeys(groups))
-    colours = plt.get_cmap("tab10" if len(labels) <= 10 else "viridis")
-    for k, label in enumerate(labels):
-        sel = groups == label
-        ax.scatter(ref[sel], pred[sel], s=10, alpha=0.8, color=colours(k / max(len(labels) - 1, 1))
-                   if len(labels) > 10 else colours(k), label=label if len(labels) <= 10 else None)
+    if len(labels) <= 10:  # few files or compositions: one colour each, with a legend
+        for k, label in enumerate(labels):
+            sel = groups == label
+            ax.scatter(ref[sel], pred[sel], s=10, alpha=0.8, color=plt.get_cmap("tab10")(k), label=label)
+        ax.legend(fontsize=7, title="composition" if len(set(dataset.sources)) == 1 else "file")
+    else:  # many compositions: colour by the fraction of the most common type
+        counts = dataset.type_counts[known]
+        main = int(np.argmax(counts.sum(axis=0)))
+        fraction = counts[:, main] / counts.sum(axis=1)
+        points = ax.scatter(ref, pred, s=10, alpha=0.8, c=fraction, cmap="viridis")
+        fig.colorbar(points, ax=ax, label=f"fraction of {dataset.type_names[main]}")
     lo, hi = min(ref.min(), pred.min()), max(ref.max(), pred.max())
     ax.plot([lo, hi], [lo, hi], "k--", lw=1)
     ax.set_xlabel(f"reference energy ({energy_unit})")
     ax.set_ylabel(f"predicted energy ({energy_unit})")
-    if len(labels) <= 10:
-        ax.legend(fontsize=7, title="composition" if len(set(dataset.sources)) == 1 else "file")
     hist.hist(pred - ref, bins=40, color="tab:blue")
     hist.set_xlabel(f"predicted - reference ({energy_unit})")
     hist.set_ylabel("frames")
