@@ -1,4 +1,5 @@
 """The body of ``ljfit fit``: options -> library calls -> report and files."""
+import contextlib
 import sys
 
 from .output import EXIT_NOT_CONVERGED, EXIT_OK, resolve_format
@@ -41,7 +42,8 @@ def run_fit_command(kw: dict, reporter) -> int:
     dataset, moments, model = load(kw, reporter, length_to_angstrom(kw, kw["cutoff"]), kw["shift"], kw["forces"],
                                    need_energies=True)
     options = fit_options(kw)  # imports the optimiser: after load() has started the workers
-    with reporter.progress("basin-hopping", kw["niter"]) if kw["method"] == "basinhopping" else _no_progress() as update:
+    hopping = kw["method"] == "basinhopping"
+    with reporter.progress("basin-hopping", kw["niter"]) if hopping else contextlib.nullcontext() as update:
         result = fit_dataset(dataset, moments, model, spec, options, progress=update)
     params = _with_fit_section(result, kw, dataset)
     fit_report(result, params, kw, fmt)
@@ -60,14 +62,6 @@ def run_fit_command(kw: dict, reporter) -> int:
         reporter.warn(f"the fit did not converge: {result.outcome.message}")
         return EXIT_NOT_CONVERGED
     return EXIT_OK
-
-
-class _no_progress:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _with_fit_section(result, kw: dict, dataset):

@@ -4,7 +4,7 @@ Atoms of all frames are stacked; ``frame_offsets[k]:frame_offsets[k+1]`` are the
 atoms of frame k. Lengths in Å, energies in eV, forces in eV/Å, whatever the
 units of the files were (readers convert).
 """
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import chain
 
 import numpy as np
@@ -79,9 +79,6 @@ class Dataset:
         line = int(self.first_atom_line[frame]) + local if self.first_atom_line[frame] > 0 else None
         place = f"{self.sources[frame]}:{line}" if line else self.sources[frame]
         return f"{place} (frame {self.names[frame]}, atom {local + 1} {self.type_names[self.type_index[atom]]})"
-
-    def with_types(self, type_index: np.ndarray, type_names: tuple[str, ...]) -> "Dataset":
-        return replace(self, type_index=type_index, type_names=type_names)
 
 
 def merge_labels(parts: list[tuple[np.ndarray, tuple[str, ...]]]) -> tuple[np.ndarray, tuple[str, ...]]:

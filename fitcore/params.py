@@ -23,7 +23,6 @@ from .errors import InputError
 
 MIXING_RULES = ("lorentz-berthelot", "geometric", "sixthpower", "none")
 MIXING_ALIASES = {"arithmetic": "lorentz-berthelot", "lb": "lorentz-berthelot"}
-OFFSET_KINDS = ("none", "constant", "per-species")
 KINDS = ("epsilon", "sigma")
 
 

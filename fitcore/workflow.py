@@ -11,8 +11,6 @@ from .errors import InputError
 from .moments import CutoffScheme, Moments, compute_moments, pair_type_names, remap_types
 from .params import LJParams, canonical_mixing
 
-ENGINES = ("moments", "direct")
-
 
 @dataclass(frozen=True)
 class ModelOptions:
