@@ -41,7 +41,8 @@ class CutoffScheme:
 
     def energy_terms(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """e12(r), e6(r): per-pair multipliers of C12 and -C6 in the energy."""
-        inv6 = r ** -6.0
+        inv2 = 1.0 / (r * r)
+        inv6 = inv2 * inv2 * inv2
         e12, e6 = inv6 * inv6, inv6
         if self.shift and self.radius is not None:
             rc6 = self.radius ** -6.0

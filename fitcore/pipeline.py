@@ -24,6 +24,7 @@ from .neighbors import check_cutoff
 PARALLEL_BYTES = 4_000_000  # below this much input, one process is faster than starting workers
 PARALLEL_READ_BYTES = 32_000_000  # the same when only reading (much less work per byte)
 SPLIT_BYTES = 8_000_000  # files above this are read in several pieces
+TASKS_PER_WORKER = 4  # smaller tasks balance better at the end; each costs a little to start and gather
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ class PendingReduction:
         self.futures, self.executor = [], None
         if self.parallel:
             self.executor = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_hide_torch)
-            self.futures = [self.executor.submit(reduce_pieces, task, job) for task in plan(self.paths, 2 * workers)]
+            tasks = plan(self.paths, TASKS_PER_WORKER * workers)
+            self.futures = [self.executor.submit(reduce_pieces, task, job) for task in tasks]
 
     def result(self) -> tuple[Dataset, Moments | None]:
         try:

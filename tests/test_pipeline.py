@@ -34,7 +34,7 @@ def test_workers_equal_one_process(data_dir, small_thresholds, with_forces):
     paths = [str(data_dir / "oracle_cubic.extxyz"), str(data_dir / "oracle_slab.extxyz")]
     job = Reduction(DataOptions(), CutoffScheme(8.5, True), with_forces=with_forces)
     pending = PendingReduction(paths, job, workers=2)
-    assert pending.parallel and len(pending.futures) == 4
+    assert pending.parallel and len(pending.futures) == 2 * pipeline.TASKS_PER_WORKER
     dataset, moments = pending.result()
     serial = load_dataset(paths)
     expected = compute_moments(serial, CutoffScheme(8.5, True), with_forces=with_forces)
