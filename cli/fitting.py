@@ -33,6 +33,7 @@ def fit_options(kw: dict):
 
 def run_fit_command(kw: dict, reporter) -> int:
     from fitcore.io.files import atomic_write
+    from fitcore.params import UnknownParameter
     from fitcore.workflow import fit_dataset
 
     from .loading import length_to_angstrom, load
@@ -43,8 +44,14 @@ def run_fit_command(kw: dict, reporter) -> int:
                                    need_energies=True)
     options = fit_options(kw)  # imports the optimiser: after load() has started the workers
     hopping = kw["method"] == "basinhopping"
-    with reporter.progress("basin-hopping", kw["niter"]) if hopping else contextlib.nullcontext() as update:
-        result = fit_dataset(dataset, moments, model, spec, options, progress=update)
+    try:
+        with reporter.progress("basin-hopping", kw["niter"]) if hopping else contextlib.nullcontext() as update:
+            result = fit_dataset(dataset, moments, model, spec, options, progress=update)
+    except UnknownParameter as err:  # a misspelt name in --init/--fix/--bound: a usage error, like click's own
+        import click
+        option = next((o for o, values in (("--init", kw["init"]), ("--fix", kw["fix"]), ("--bound", kw["bounds"]))
+                       if err.name in values), "--init-file")
+        raise click.BadParameter(str(err), param_hint=option) from None
     params = _with_fit_section(result, kw, dataset)
     fit_report(result, params, kw, fmt)
     if kw["output"]:

@@ -1,5 +1,6 @@
 """Options shared by several commands, as decorators, and their conversion to library options."""
 import os
+import re
 
 import click
 
@@ -90,6 +91,42 @@ def _threads(ctx, param, value):
     return value
 
 
+def _existing_inputs(ctx, param, values):
+    """Input files must exist (globs must match): a usage error otherwise, like a missing --energies file."""
+    from fitcore.errors import InputError
+    from fitcore.io.inputs import expand_paths
+    try:
+        expand_paths(list(values))
+    except InputError as err:
+        raise click.BadParameter(str(err), ctx, param) from None
+    missing = [v for v in values if v != "-" and not os.path.exists(v) and not any(c in v for c in "*?[")]
+    if missing:
+        raise click.BadParameter(f"{missing[0]}: no such file", ctx, param)
+    return values
+
+
+_DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps|xpu(:\d+)?")
+
+
+def _device(ctx, param, value):
+    """The form of a torch device is checked here; whether it exists, when the model is built."""
+    if not _DEVICE.fullmatch(value):
+        raise click.BadParameter(f"{value!r} is not a torch device (cpu, cuda, cuda:N, mps, xpu)", ctx, param)
+    return value
+
+
+def writable_path(ctx, param, value):
+    """An output file whose folder exists and is writable: checked before any work is done."""
+    if value is None:
+        return value
+    folder = os.path.dirname(os.path.abspath(value))
+    if not os.path.isdir(folder):
+        raise click.BadParameter(f"folder {folder} does not exist", ctx, param)
+    if not os.access(folder, os.W_OK):
+        raise click.BadParameter(f"folder {folder} is not writable", ctx, param)
+    return value
+
+
 common_options = _stack(
     click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
                  help="Output format; auto = a table on a terminal, CSV when piped."),
@@ -101,7 +138,7 @@ common_options = _stack(
 )
 
 data_options = _stack(
-    click.argument("files", nargs=-1, required=True),
+    click.argument("files", nargs=-1, required=True, callback=_existing_inputs),
     click.option("--energies", type=click.Path(exists=True, dir_okay=False),
                  help="CSV/TSV table name,energy[,weight] joined on frame names."),
     click.option("--energy-key", default="energy", show_default=True, help="Extended-XYZ key holding the energy."),
@@ -120,7 +157,8 @@ interaction_options = _stack(
                  help="Which pairs count: all, or only pairs between different fragments."),
     click.option("--engine", type=click.Choice(["moments", "direct"]), default="moments", show_default=True,
                  help="moments: fast pair-moment model; direct: reference pairwise evaluation."),
-    click.option("--device", default="cpu", show_default=True, help="torch device: cpu, cuda, cuda:1, ..."),
+    click.option("--device", default="cpu", show_default=True, callback=_device,
+                 help="torch device: cpu, cuda, cuda:1, ..."),
     click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True),
 )
 
@@ -138,7 +176,7 @@ def model_config(kw: dict, cutoff_angstrom: float | None, shift: bool):
 
 
 def parse_assignments(ctx, param, values):
-    """NAME=VALUE options -> {name: float}."""
+    """NAME=VALUE options -> {name: float}; epsilon and sigma must be positive."""
     out = {}
     for item in values:
         name, sep, value = item.partition("=")
@@ -148,6 +186,8 @@ def parse_assignments(ctx, param, values):
             out[name.strip()] = float(value)
         except ValueError:
             raise click.BadParameter(f"expected NAME=VALUE with a number, got {item!r}", ctx, param) from None
+        if name.strip().endswith((".epsilon", ".sigma")) and not out[name.strip()] > 0:
+            raise click.BadParameter(f"{item}: epsilon and sigma must be positive", ctx, param)
     return out
 
 

@@ -5,7 +5,7 @@ c = (C12 [n_pt], C6 [n_pt], offsets [n_off]):  r = S (A c - y), S the row weight
 A thin QR factorisation S A = Q R (chunk by chunk for millions of force rows: the
 R of each chunk is stacked on the previous R and factorised again, "TSQR") gives
 
-    ||S (A c - y)||^2 = ||R c - z||^2 + rest,     z = Q^T S y,  rest = ||S y||^2 - ||z||^2
+    ||S (A c - y)||^2 = ||R c - z||^2 + rest,     z = Q^T S y,  rest = ||S y - Q z||^2
 
 so a least-squares fit with the linear loss needs only the k x k matrix R and z
 (k = 2 n_pt + n_off, a dozen for three species): each evaluation then costs
@@ -25,7 +25,7 @@ from .problem import Targets, Weighting
 class LinearSystem:
     matrix: np.ndarray  # R [k, k]
     target: np.ndarray  # z [k]
-    rest: float  # ||S y||^2 - ||z||^2: the residual no coefficients can remove
+    rest: float  # ||S y - Q z||^2: the residual no coefficients can remove
     n_rows: int  # residuals it stands for (energies, plus 3 per atom with forces)
 
 
@@ -58,23 +58,24 @@ def linear_system(moments: Moments, targets: Targets, weighting: Weighting, chun
     """R, z and the rest for the energy rows, and the force rows when forces are fitted."""
     rows, y = energy_rows(moments, targets, weighting)
     blocks = [(rows, y)]
-    if weighting.forces and moments.has_forces and targets.forces is not None:
+    if weighting.forces and weighting.force_weight > 0 and moments.has_forces and targets.forces is not None:
         atoms = np.flatnonzero(np.isfinite(targets.forces[:, 0]))
         blocks = _chain(blocks, (force_rows(moments, targets, weighting, atoms[s:s + chunk])
                                  for s in range(0, len(atoms), chunk)))
-    matrix, target, total, n_rows = None, None, 0.0, 0
+    matrix, target, rest, n_rows = None, None, 0.0, 0
     for rows, y in blocks:
-        total += float(y @ y)
         n_rows += len(y)
         if matrix is not None:
             rows, y = np.vstack([matrix, rows]), np.concatenate([target, y])
         q, matrix = np.linalg.qr(rows)
         target = q.T @ y
+        outside = y - q @ target  # summed as a vector: no cancellation between large squared norms
+        rest += float(outside @ outside)
     k = rows.shape[1]
     if matrix.shape[0] < k:  # fewer rows than coefficients: pad R to square
         matrix = np.vstack([matrix, np.zeros((k - matrix.shape[0], k))])
         target = np.concatenate([target, np.zeros(k - len(target))])
-    return LinearSystem(matrix, target, max(total - float(target @ target), 0.0), n_rows)
+    return LinearSystem(matrix, target, rest, n_rows)
 
 
 def _chain(first, rest):

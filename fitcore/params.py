@@ -26,6 +26,14 @@ MIXING_ALIASES = {"arithmetic": "lorentz-berthelot", "lb": "lorentz-berthelot"}
 KINDS = ("epsilon", "sigma")
 
 
+class UnknownParameter(InputError):
+    """A parameter name that the fit's layout does not have; ``name`` says which."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(message)
+        self.name = name
+
+
 def canonical_mixing(name: str) -> str:
     rule = MIXING_ALIASES.get(name.lower(), name.lower())
     if rule not in MIXING_RULES:
@@ -73,7 +81,9 @@ class Layout:
         names = self.names
         canonical = self.canonical_name(name)
         if canonical not in names:
-            raise InputError(f"unknown parameter {name!r}; known: {', '.join(names)}")
+            hint = " (offsets are fitted with --offset constant or per-species)" \
+                if name.startswith("offset") and self.offset == "none" else ""
+            raise UnknownParameter(name, f"unknown parameter {name!r}{hint}; known: {', '.join(names)}")
         return names.index(canonical)
 
     def canonical_name(self, name: str) -> str:

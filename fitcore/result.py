@@ -59,10 +59,18 @@ def error_statistics(pred: np.ndarray, ref: np.ndarray) -> dict:
 def covariance(jac: np.ndarray, rss: float, m: int) -> tuple[np.ndarray, np.ndarray, float, float]:
     """cov [n, n], undetermined [n] bool, s^2 and the condition number of J, for a J^T J (J may be
     compressed: any J with the same J^T J) and a residual sum of squares ``rss`` over ``m`` data points."""
-    n = jac.shape[1]
-    _, s, vt = np.linalg.svd(jac, full_matrices=False)
-    if m <= n or len(s) == 0 or s[0] == 0:  # no degrees of freedom left, or no information at all
-        return np.full((n, n), np.inf), np.ones(n, bool), float("inf"), float("inf")
+    rows, n = jac.shape
+    nothing = np.full((n, n), np.inf), np.ones(n, bool), float("inf"), float("inf")
+    if m <= n or not np.all(np.isfinite(jac)):  # no degrees of freedom left, or an overflowed Jacobian
+        return nothing
+    # an n x n matrix with the same J^T J: all n singular directions, null ones included
+    square = np.linalg.qr(jac, mode="r") if rows > n else np.vstack([jac, np.zeros((n - rows, n))])
+    try:
+        _, s, vt = np.linalg.svd(square)
+    except np.linalg.LinAlgError:
+        return nothing
+    if s[0] == 0:
+        return nothing
     s2 = rss / (m - n)
     good = s > RCOND * s[0]
     inv = np.where(good, 1.0 / np.where(good, s, 1.0) ** 2, 0.0)
@@ -79,7 +87,8 @@ def summarize(problem: Problem, start: Start, outcome: Outcome, params_like: LJP
     theta = start.theta.copy()
     theta[free] = outcome.x
     jac, m = problem.jacobian(outcome.x), problem.n_residuals
-    cov, undetermined, s2, condition = covariance(jac, problem.residual_sum_of_squares(outcome.x), m)
+    rss = problem.residual_sum_of_squares(outcome.x, exact=True)
+    cov, undetermined, s2, condition = covariance(jac, rss, m)
     stderr_free = np.sqrt(np.clip(np.diag(cov), 0, None))
     stderr_free[undetermined] = np.inf
     stderr = np.zeros(len(theta))
@@ -93,7 +102,7 @@ def summarize(problem: Problem, start: Start, outcome: Outcome, params_like: LJP
     energies, forces = (t.detach().cpu().numpy() if t is not None else None
                         for t in problem.predict(problem.theta(outcome.x)))
     stats = _statistics(problem, energies, forces)
-    stats.update(cost=outcome.cost, nfev=outcome.nfev, njev=outcome.njev, status=outcome.status,
+    stats.update(cost=0.5 * rss if problem.system is not None else outcome.cost, nfev=outcome.nfev, njev=outcome.njev, status=outcome.status,
                  message=outcome.message, success=outcome.success, n_free=int(free.sum()),
                  n_residuals=int(m), dof=int(m - free.sum()), s2=s2,
                  jacobian_condition=condition)

@@ -56,8 +56,23 @@ def test_unparsable_file(tmp_path):
     assert_one_error_line(invoke(["inspect", bad], code=1), str(bad))
 
 
-def test_missing_input_file(tmp_path):
-    assert_one_error_line(invoke(["inspect", tmp_path / "nothere.xyz"], code=1), "nothere.xyz")
+def test_missing_input_file_is_a_usage_error(tmp_path):
+    """Like a missing --energies or --params file (click's convention, README: exit 2)."""
+    result = invoke(["inspect", tmp_path / "nothere.xyz"], code=2)
+    assert "nothere.xyz: no such file" in result.stderr and "Traceback" not in result.stderr
+    assert "no file matches" in invoke(["inspect", str(tmp_path / "*.nothing")], code=2).stderr
+
+
+@pytest.mark.parametrize("option", [["-o"], ["--residuals"], ["--plot"]])
+def test_output_folder_is_checked_before_any_work(small, tmp_path, option):
+    result = invoke(["fit", small, *ORACLE, *option, tmp_path / "missing" / "out.json"], code=2)
+    assert "does not exist" in result.stderr and result.stdout == ""
+
+
+def test_bad_values_are_usage_errors(small):
+    assert "'gpu' is not a torch device" in invoke(["fit", small, *ORACLE, "--device", "gpu"], code=2).stderr
+    assert "must be positive" in invoke(["fit", small, *ORACLE, "--init", "Ar.sigma=-1"], code=2).stderr
+    invoke(["fit", small, "--cutoff", "-1"], code=2)
 
 
 def test_missing_energies(small, tmp_path):
@@ -75,18 +90,25 @@ def test_periodic_params_without_cutoff(small, tmp_path):
     assert_one_error_line(invoke(["predict", small, "--params", no_cutoff], code=1), "nocut.json", "cutoff")
 
 
-def test_unknown_fix_name(small):
-    assert_one_error_line(invoke(["fit", small, *ORACLE, "--fix", "Zz.sigma"], code=1), "Zz.sigma", "Ar.sigma")
+def test_unknown_fix_name_is_a_usage_error_naming_the_option(small):
+    stderr = invoke(["fit", small, *ORACLE, "--fix", "Zz.sigma"], code=2).stderr
+    assert "for --fix" in stderr and "Zz.sigma" in stderr and "Ar.sigma" in stderr and "Traceback" not in stderr
 
 
 def test_unknown_init_name(small):
-    assert_one_error_line(invoke(["fit", small, *ORACLE, "--init", "Ar.sgima=3"], code=1), "Ar.sgima")
+    stderr = invoke(["fit", small, *ORACLE, "--init", "Ar.sgima=3"], code=2).stderr
+    assert "for --init" in stderr and "Ar.sgima" in stderr
+
+
+def test_offset_name_without_offset_option_hints(small):
+    stderr = invoke(["fit", small, *ORACLE, "--fix", "offset"], code=2).stderr
+    assert "--offset constant" in stderr
 
 
 def test_output_folder_missing(small, tmp_path):
     out = tmp_path / "no" / "such" / "p.json"
-    result = invoke(["fit", small, *ORACLE, "--forces", "-o", out, "-q"], code=1)
-    assert "error: " in result.stderr and str(out.parent) in result.stderr and not out.parent.exists()
+    result = invoke(["fit", small, *ORACLE, "--forces", "-o", out, "-q"], code=2)
+    assert str(out.parent) in result.stderr and not out.parent.exists()
 
 
 @pytest.mark.parametrize("change, fragments", [

@@ -126,7 +126,13 @@ def test_duplicate_names(tmp_path):
 
 def test_short_row(tmp_path):
     path = table(tmp_path, "name,energy,weight\na,-1\n")
-    with pytest.raises(InputError, match=f"^{re.escape(path)}:2: expected 3 fields, got 2"):
+    with pytest.raises(InputError, match=f"^{re.escape(path)}:2: 2 fields but the header has 3"):
+        read_energy_table(path)
+
+
+def test_decimal_comma_is_an_error_not_a_silent_zero(tmp_path):
+    path = table(tmp_path, "name,energy\na,-1.5\nb,-0,042\n")
+    with pytest.raises(InputError, match=f"^{re.escape(path)}:3: 3 fields but the header has 2 .*decimal comma"):
         read_energy_table(path)
 
 

@@ -3,6 +3,7 @@ import math
 
 import click
 
+from ..options import writable_path
 from ..output import guarded
 
 EXAMPLE = """\b
@@ -19,7 +20,8 @@ Examples:
 @click.option("--lammps-units", type=click.Choice(["metal", "real"]), default="metal", show_default=True)
 @click.option("--cutoff", type=click.FloatRange(min=0, min_open=True),
               help="Cutoff (Å) for LAMMPS when the params file has none.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), callback=writable_path,
+              help="Write here instead of stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on stderr but errors.")
 @click.option("--debug", is_flag=True, help="Show the Python traceback of an error.")
 @guarded

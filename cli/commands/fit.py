@@ -1,7 +1,8 @@
 """``ljfit fit``: fit epsilon and sigma (and offsets) to reference energies and forces."""
 import click
 
-from ..options import common_options, data_options, interaction_options, parse_assignments, parse_bounds
+from ..options import (common_options, data_options, interaction_options, parse_assignments, parse_bounds,
+                       writable_path)
 from ..output import guarded
 
 EXAMPLE = """\b
@@ -18,7 +19,8 @@ Exit codes: 0 ok, 1 bad input or failed run, 2 usage error, 3 not converged.
 
 @click.command(epilog=EXAMPLE)
 @data_options
-@click.option("--cutoff", type=float, help="Cutoff radius (length unit). Required for periodic frames.")
+@click.option("--cutoff", type=click.FloatRange(min=0, min_open=True),
+              help="Cutoff radius (length unit). Required for periodic frames.")
 @click.option("--shift/--no-shift", default=False, show_default=True,
               help="Shift pair energies to zero at the cutoff (LAMMPS pair_modify shift yes).")
 @interaction_options
@@ -54,9 +56,12 @@ Exit codes: 0 ok, 1 bad input or failed run, 2 usage error, 3 not converged.
 @click.option("--temperature", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="Basin-hopping temperature, relative to the cost of the first local minimum.")
 @click.option("--seed", type=int, help="Seed of every random choice (default: drawn and recorded).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the fitted ljfit-params/1 file.")
-@click.option("--residuals", type=click.Path(dir_okay=False), help="Write per-frame residuals (CSV).")
-@click.option("--plot", type=click.Path(dir_okay=False), help="Write a parity plot (PNG, PDF, SVG).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), callback=writable_path,
+              help="Write the fitted ljfit-params/1 file.")
+@click.option("--residuals", type=click.Path(dir_okay=False), callback=writable_path,
+              help="Write per-frame residuals (CSV).")
+@click.option("--plot", type=click.Path(dir_okay=False), callback=writable_path,
+              help="Write a parity plot (PNG, PDF, SVG).")
 @click.option("--cache", type=click.Path(file_okay=False), help="Folder caching moments between runs.")
 @common_options
 @guarded

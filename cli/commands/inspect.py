@@ -13,7 +13,7 @@ Example:
 
 @click.command(epilog=EXAMPLE)
 @data_options
-@click.option("--cutoff", type=float, default=10.0, show_default=True,
+@click.option("--cutoff", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
               help="Pairs are counted within this distance (non-periodic frames: all pairs).")
 @common_options
 @guarded
@@ -25,8 +25,6 @@ def inspect(**kw):
     from ..render import inspect_report
 
     reporter = click.get_current_context().obj
-    if kw["cutoff"] <= 0:
-        raise click.BadParameter("must be positive", param_hint="--cutoff")
     options = {**kw, "interactions": "all", "engine": "moments", "device": "cpu", "dtype": "float64"}
     dataset, moments, _ = load(options, reporter, length_to_angstrom(kw, kw["cutoff"]), False, False, warm=(),
                                counting_only=True)

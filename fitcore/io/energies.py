@@ -35,8 +35,9 @@ def read_energy_table(path: str, energy_unit: str = "eV") -> dict[str, tuple[flo
     for line, row in enumerate(rows, start=2):
         if not row or not "".join(row).strip():
             continue
-        if len(row) < len(header):
-            raise InputError(f"{where(path, line)}: expected {len(header)} fields, got {len(row)}")
+        if len(row) != len(header):  # more fields than the header: a decimal comma, say ("-0,042")
+            raise InputError(f"{where(path, line)}: {len(row)} fields but the header has {len(header)} "
+                             f"({','.join(header)}); decimal commas are not numbers here")
         name = row[col["name"]].strip()
         energy = _value(row[col["energy"]], where(path, line), "energy")
         weight = _value(row[col["weight"]], where(path, line), "weight") if "weight" in col else 1.0
