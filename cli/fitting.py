@@ -37,7 +37,7 @@ def run_fit_command(kw: dict, reporter) -> int:
     from fitcore.workflow import fit_dataset
 
     from .loading import length_to_angstrom, load
-    from .render import fit_report, residual_rows, residuals_csv
+    from .render import fit_report, fit_summary_lines, residual_rows, residuals_csv
     fmt = resolve_format(kw["fmt"])
     spec = fit_spec(kw)  # reads --init-file: fails before the (long) reading of the data if it is bad
     dataset, moments, model = load(kw, reporter, length_to_angstrom(kw, kw["cutoff"]), kw["shift"], kw["forces"],
@@ -65,6 +65,9 @@ def run_fit_command(kw: dict, reporter) -> int:
         from .plot import parity_plot
         parity_plot(kw["plot"], dataset, result.energy_pred, result.statistics, kw["energy_unit"])
         reporter.info(f"wrote {kw['plot']}")
+    if fmt != "table":  # stdout holds the data; people still want to know how good the fit is
+        for line in fit_summary_lines(result, params.fit):
+            reporter.info(line)
     if not result.converged:
         reporter.warn(f"the fit did not converge: {result.outcome.message}")
         return EXIT_NOT_CONVERGED

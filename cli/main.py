@@ -63,8 +63,11 @@ def entry() -> None:
         code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
         if isinstance(done.code, str):
             print(done.code, file=sys.stderr)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader of stdout (head, less) has had enough: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.stderr.flush()
     if "torch" not in sys.modules:
         sys.exit(code)
-    sys.stdout.flush()
-    sys.stderr.flush()
     os._exit(code)

@@ -111,6 +111,9 @@ def guarded(command):
         except KeyboardInterrupt:
             reporter.error("interrupted")
             sys.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:  # the reader of stdout (head, less) has had enough: not an error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_OK)
         except LjfitError as err:
             if reporter.debug:
                 raise

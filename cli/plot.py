@@ -25,7 +25,7 @@ def parity_plot(path: str, dataset, energy_pred: np.ndarray, statistics: dict, e
         for k, label in enumerate(labels):
             sel = groups == label
             ax.scatter(ref[sel], pred[sel], s=10, alpha=0.8, color=plt.get_cmap("tab10")(k), label=label)
-        ax.legend(fontsize=7, title="composition" if len(set(dataset.sources)) == 1 else "file")
+        ax.legend(fontsize=7, title="file" if labels[0] in dataset.sources else "composition")
     else:  # many compositions: colour by the fraction of the most common type
         counts = dataset.type_counts[known]
         main = int(np.argmax(counts.sum(axis=0)))
@@ -36,6 +36,8 @@ def parity_plot(path: str, dataset, energy_pred: np.ndarray, statistics: dict, e
     ax.plot([lo, hi], [lo, hi], "k--", lw=1)
     ax.set_xlabel(f"reference energy ({energy_unit})")
     ax.set_ylabel(f"predicted energy ({energy_unit})")
+    ax.tick_params(axis="x", labelrotation=30)
+    hist.tick_params(axis="x", labelrotation=30)
     hist.hist(pred - ref, bins=40, color="tab:blue")
     hist.set_xlabel(f"predicted - reference ({energy_unit})")
     hist.set_ylabel("frames")
@@ -53,9 +55,10 @@ def parity_plot(path: str, dataset, energy_pred: np.ndarray, statistics: dict, e
 
 
 def _groups(dataset) -> np.ndarray:
-    """A label per frame: its file when there are several, else its composition."""
-    if len(set(dataset.sources)) > 1:
+    """A label per frame: its composition when there are few compositions, else its file when there are few
+    files, else its composition (the caller then colours by composition fraction)."""
+    compositions = np.array([" ".join(f"{t}{c}" for t, c in zip(dataset.type_names, row) if c)
+                             for row in dataset.type_counts], dtype=object)
+    if len(set(compositions)) > 10 and 1 < len(set(dataset.sources)) <= 10:
         return np.array(dataset.sources, dtype=object)
-    counts = dataset.type_counts
-    return np.array([" ".join(f"{t}{c}" for t, c in zip(dataset.type_names, row) if c) for row in counts],
-                    dtype=object)
+    return compositions

@@ -8,7 +8,14 @@ from .output import csv_text, to_json
 
 def _stdout_console():
     from rich.console import Console
-    return Console(highlight=False)
+
+    class StdoutConsole(Console):
+        def on_broken_pipe(self) -> None:  # rich exits 1 here; a reader that stops early is not an error
+            import os
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self.file.fileno())
+            raise SystemExit(0)
+
+    return StdoutConsole(highlight=False)
 
 
 def _fmt(value, digits: int = 6) -> str:
@@ -47,7 +54,8 @@ def _inspect_tables(s: dict) -> None:
     overview = Table(title="Data", show_header=False, title_justify="left")
     overview.add_row("files", ", ".join(s["files"]))
     overview.add_row("frames", str(s["frames"]))
-    overview.add_row("atoms", f"{s['atoms']} ({s['atoms_per_frame']['min']}-{s['atoms_per_frame']['max']} per frame)")
+    low, high = s["atoms_per_frame"]["min"], s["atoms_per_frame"]["max"]
+    overview.add_row("atoms", f"{s['atoms']} ({low if low == high else f'{low}-{high}'} per frame)")
     overview.add_row("pbc", ", ".join(f"{k}: {v}" for k, v in s["pbc"].items()))
     overview.add_row("energies", f"{e['frames_with_energy']} frames, {_fmt(e['min'])} to {_fmt(e['max'])} {e['unit']}"
                      f" ({_fmt(e['min_per_atom'])} to {_fmt(e['max_per_atom'])} per atom)")
@@ -60,8 +68,9 @@ def _inspect_tables(s: dict) -> None:
     for name, t in s["types"].items():
         types.add_row(name, str(t["atoms"]), str(t["frames"]))
     console.print(types)
-    pairs = Table(title=f"Pairs within {_fmt(s['cutoff'])} {s['length_unit']} (non-periodic frames: all pairs)",
-                  title_justify="left")
+    isolated = s["pbc"].get("F F F", 0)
+    scope = "" if not isolated else ("; all pairs" if isolated == s["frames"] else "; non-periodic frames: all pairs")
+    pairs = Table(title=f"Pairs within {_fmt(s['cutoff'])} {s['length_unit']}{scope}", title_justify="left")
     for col in ("pair", "pairs", "closest"):
         pairs.add_column(col, justify="left" if col == "pair" else "right")
     for p in s["pairs"]:
@@ -88,6 +97,18 @@ def statistics_in_units(stats: dict, energy_unit: str, length_unit: str) -> dict
 
 def _param_unit(name: str, kw: dict) -> str:
     return kw["length_unit"] if name.endswith(".sigma") else kw["energy_unit"]
+
+
+def fit_summary_lines(result, section: dict) -> list[str]:
+    """The statistics and notes of a fit as lines for stderr (when stdout carries CSV or JSON)."""
+    stats = section["statistics"]
+    lines = []
+    for key, label in (("energy", "energies"), ("forces", "forces")):
+        if key in stats and stats[key].get("n"):
+            b = stats[key]
+            lines.append(f"{label}: RMSE {_fmt(b['rmse'], 4)} {b['unit']}, MAE {_fmt(b['mae'], 4)}, "
+                         f"max {_fmt(b['max_abs'], 4)}, R² {_fmt(b['r2'], 6)} ({b['n']} values)")
+    return lines + _fit_notes(section, stats, result.outcome)
 
 
 def fit_report(result, params, kw: dict, fmt: str) -> None:
@@ -136,7 +157,8 @@ def _fit_tables(rows, section: dict, result) -> None:
 
 def _fit_notes(section: dict, stats: dict, outcome) -> list[str]:
     lines = [f"optimizer: {section['method']}/{section['algorithm']}, {outcome.message} nfev {outcome.nfev}, "
-             f"cost {_fmt(outcome.cost, 4)}; {stats['n_residuals']} residuals, {stats['n_free']} free parameters"]
+             f"cost {_fmt(stats['cost'], 4)} (half the weighted squared residuals, eV and Å); "
+             f"{stats['n_residuals']} residuals, {stats['n_free']} free parameters"]
     if section.get("basinhopping"):
         bh = section["basinhopping"]
         costs = ", ".join(_fmt(c, 4) for c in bh["minima_costs"][:5])

@@ -107,8 +107,14 @@ def build_start(layout: Layout, guess: np.ndarray, notes: list[str], init: dict[
         k = layout.index(name)
         lower[k], upper[k] = lo, hi
     free = np.ones(len(names), bool)
+    notes = list(notes)
     for name in fixed:
-        free[layout.index(name)] = False
+        k = layout.index(name)
+        free[k] = False
+        if origin[k] == "data":
+            unit = "Å" if names[k].endswith(".sigma") else "eV"
+            notes.append(f"{names[k]} is fixed at its starting value from the data, {theta[k]:.6g} {unit} "
+                         f"(--init {names[k]}=VALUE chooses it)")
     outside = free & ((theta < lower) | (theta > upper))
     for k in np.flatnonzero(outside):
         if origin[k] in ("user", "file"):

@@ -101,8 +101,8 @@ def initial_guess(layout: Layout, system: LinearSystem, pair_count: np.ndarray) 
         eps, sigma = per_type_values(layout, eps_pair, sigma_pair)
         unseen = [layout.type_names[k] for k in np.flatnonzero(~np.isfinite(eps) | ~np.isfinite(sigma))]
         if unseen:
-            notes.append(f"no pair in the data determines {', '.join(unseen)}: starting from epsilon "
-                         f"{DEFAULT_EPSILON} eV, sigma {DEFAULT_SIGMA} Å")
+            notes.append(f"the linear solution gives no usable pair value (positive C12 and C6) for "
+                         f"{', '.join(unseen)}: starting from epsilon {DEFAULT_EPSILON} eV, sigma {DEFAULT_SIGMA} Å")
         ie, is_ = layout.eps_sigma_index()
         theta[ie] = np.where(np.isfinite(eps), eps, DEFAULT_EPSILON)
         theta[is_] = np.where(np.isfinite(sigma), sigma, DEFAULT_SIGMA)

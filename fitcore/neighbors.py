@@ -10,6 +10,7 @@ A pair (i, j, shift) means atom j displaced by ``shift @ cell``; its vector is
 ``r_j + shift @ cell - r_i``. Each unordered pair appears once. Non-periodic frames
 without a cutoff get all pairs.
 """
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -46,8 +47,21 @@ def check_cutoff(dataset: Dataset, cutoff: float | None, need: str = "--cutoff")
         raise InputError(f"--cutoff {cutoff} must be a positive number")
 
 
-def _neighbor_list(cutoff: float):
+def _vesin():
+    """vesin, imported without torch when torch is not loaded yet: vesin imports torch when it can
+    (1-2 s), only to accept torch tensors, which ljfit never passes it."""
+    if "vesin" not in sys.modules and "torch" not in sys.modules:
+        sys.modules["torch"] = None  # makes vesin's `import torch` fail fast
+        try:
+            import vesin
+        finally:
+            del sys.modules["torch"]
     import vesin
+    return vesin
+
+
+def _neighbor_list(cutoff: float):
+    vesin = _vesin()
     try:
         return vesin.NeighborList(cutoff=cutoff, full_list=False, n_threads=1)
     except TypeError:  # vesin before 0.6 has no n_threads and is single-threaded anyway

@@ -6,8 +6,7 @@ parent gathers datasets and moments in input order (so errors are reported for t
 first bad place, as a serial read would). Workers are started before the parent
 imports torch and scipy, so that start-up overlaps with reading.
 
-Workers never need torch. vesin imports it when it can (1-2 s per process), so the
-worker initializer hides it.
+Workers never import torch (fitcore.neighbors imports vesin without it).
 """
 import multiprocessing
 import os
@@ -52,10 +51,6 @@ def reduce_pieces(pieces: list[Piece], job: Reduction) -> tuple[Dataset, Moments
     moments = compute_moments(dataset, job.scheme, job.scope, job.with_forces,
                               all_pairs_if_isolated=job.all_pairs_if_isolated)
     return dataset, moments
-
-
-def _hide_torch() -> None:
-    sys.modules.setdefault("torch", None)  # makes `import torch` fail fast inside vesin
 
 
 def _context():
@@ -104,7 +99,7 @@ class PendingReduction:
         self.parallel = workers > 1 and size >= threshold and "-" not in self.paths
         self.futures, self.executor = [], None
         if self.parallel:
-            self.executor = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_hide_torch)
+            self.executor = ProcessPoolExecutor(workers, mp_context=_context())
             tasks = plan(self.paths, TASKS_PER_WORKER * workers)
             self.futures = [self.executor.submit(reduce_pieces, task, job) for task in tasks]
 

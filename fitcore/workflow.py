@@ -113,21 +113,41 @@ def fit_dataset(dataset: Dataset, moments: Moments, model: ModelOptions, spec: F
         raise InputError("--forces: no frame carries forces (a forces:R:3 column)")
     mentioned = list(spec.init) + list(spec.fixed) + list(spec.bounds)
     layout = layout_for(dataset.type_names, mixing, spec.offset, dataset.species_names, mentioned, spec.init_params)
+    notes = []
+    if layout.per_type and spec.init_params is not None and spec.init_params.layout.pairs:
+        notes.append(f"the pairs of the init file have their own parameters here too (overrides of the mixing "
+                     f"rule): {', '.join(layout.pair_name(a, b) for a, b in layout.pairs)}")
     if mixing == "none":
         layout = _only_present_pairs(layout, moments)
     targets = targets_for(dataset, layout, with_forces)
     weighting = Weighting(spec.per_atom, with_forces, spec.force_weight)
     _warn_undetermined_offsets(layout, dataset)
     system = linear_system(moments, targets, weighting)
-    guess, notes = initial_guess(layout, system, moments.pair_count)
-    start = build_start(layout, guess, notes, spec.init, spec.init_params, list(spec.fixed), spec.bounds)
+    guess, guess_notes = initial_guess(layout, system, moments.pair_count)
+    start = build_start(layout, guess, notes + guess_notes, spec.init, spec.init_params, list(spec.fixed), spec.bounds)
     engine = make_engine(dataset, moments, model, layout.type_names)
     compressed = system if options.loss == "linear" and model.engine == "moments" else None
     problem = Problem(layout, engine, targets, weighting, start.theta, start.free, compressed)
     outcome = run_fit(problem, start, options, progress)
     absent = tuple(n for n, c in zip(pair_type_names(dataset.type_names), moments.pair_count) if c == 0)
     params = LJParams(layout, start.theta, model.cutoff, model.shift)
-    return summarize(problem, start, outcome, params, absent)
+    result = summarize(problem, start, outcome, params, absent)
+    _warn_poor_fit(result, layout)
+    return result
+
+
+def _warn_poor_fit(result, layout) -> None:
+    """A fit worse than the mean of the energies is almost always a setup problem: say what to try."""
+    r2 = result.statistics["energy"].get("r2")
+    if r2 is None or r2 >= 0:
+        return
+    import warnings
+
+    from .errors import LjfitWarning
+    hint = ("do the reference energies have another zero? try --offset constant (or per-species)"
+            if layout.offset == "none" else "try other starting values (--init) or --method basinhopping")
+    warnings.warn(LjfitWarning(f"the fit explains the energies worse than their mean does (R² = {r2:.3g}): "
+                               f"{hint}"), stacklevel=2)
 
 
 def _warn_undetermined_offsets(layout, dataset: Dataset) -> None:

@@ -351,3 +351,32 @@ def test_energies_table_joins_on_frame_names_not_config_keys(small, tmp_path):
 def test_fit_records_its_command(small):
     data = fit_json(small, *ORACLE, "--forces")
     assert data["fit"]["command"] == f"ljfit fit {small} --cutoff 8.5 --shift --forces --format json"
+
+
+def test_piping_into_head_is_not_an_error(small, truth_file):
+    """The reader of stdout closing the pipe early (head) ends the command quietly, exit 0."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    ljfit = Path(sys.executable).parent / "ljfit"
+    for fmt in ("csv", "table"):
+        run = subprocess.run(f"'{ljfit}' predict '{small}' --params '{truth_file}' --format {fmt} | head -c 1; "
+                             "exit ${PIPESTATUS[0]}", shell=True, executable="/bin/bash", capture_output=True, text=True)
+        assert run.returncode == 0 and "Traceback" not in run.stderr and "error" not in run.stderr
+
+
+def test_predict_cutoff_stands_in_for_a_missing_one(small, tmp_path):
+    params = truth_params()
+    params["cutoff"] = None
+    path = write_json(tmp_path / "nocut.json", params)
+    assert "has cutoff null (give --cutoff)" in invoke(["predict", small, "--params", path], code=1).stderr
+    rows = invoke(["predict", small, "--params", path, "--cutoff", "8.5"]).stdout.splitlines()[1:]
+    assert all(abs(float(r.split(",")[4])) < 1e-8 for r in rows)  # the shifted truth again, given the cutoff
+
+
+def test_openmm_export_maps_atomic_numbers_and_warns_for_other_names(tmp_path):
+    params = truth_params()
+    params["species"] = {"18": params["species"]["Ar"], "Kr": params["species"]["Kr"], "X1": params["species"]["Xe"]}
+    result = invoke(["export", write_json(tmp_path / "p.json", params), "--to", "openmm"])
+    assert 'name="18" class="18" element="Ar" mass="39.948"' in result.stdout
+    assert 'name="X1" class="X1" mass="0.0"' in result.stdout and "'X1' is not an element" in result.stderr

@@ -238,7 +238,8 @@ def test_basinhopping_finds_the_better_of_two_minima():
     moments = compute_moments(dataset, model.scheme)
     poor = {"A.epsilon": 1.0, "A.sigma": 0.5, "B.epsilon": 0.01, "B.sigma": 4.0}
     box = {f"{t}.{k}": ((1e-4, 2.0) if k == "epsilon" else (0.3, 8.0)) for t in "AB" for k in ("epsilon", "sigma")}
-    local = fit_dataset(dataset, moments, model, FitSpec(init=poor, bounds=box), FitOptions())
+    with pytest.warns(LjfitWarning, match="worse than their mean"):  # the worse minimum is that bad
+        local = fit_dataset(dataset, moments, model, FitSpec(init=poor, bounds=box), FitOptions())
     assert local.converged and local.params.value("A.sigma") < 1.0  # stuck in the worse minimum
     assert not any("at bound" in f for f in local.flags)  # ... an interior one
     options = FitOptions(method="basinhopping", niter=30, seed=4, step_size=3.0)
@@ -286,3 +287,32 @@ def test_lm_refuses_bounds(rng):
         fit_case(rng, bounds={"Ar.epsilon": (0.001, 0.1)}, options=FitOptions(algorithm="lm"))
     result, theta = fit_case(rng, options=FitOptions(algorithm="lm"))
     assert max_rel_error(result, theta) < 1e-8
+
+
+def test_parameters_without_effect_are_flagged_with_a_compressed_jacobian(rng):
+    """Overrides for every pair leave the per-type parameters without effect: flagged, infinite stderr.
+    (The compressed Jacobian has fewer rows than parameters: the null space must still be found.)"""
+    pairs = {f"{a}-{b}.epsilon": 0.01 for a, b in [("Ar", "Ar"), ("Ar", "Kr"), ("Ar", "Xe"), ("Kr", "Kr"),
+                                                    ("Kr", "Xe"), ("Xe", "Xe")]}
+    result, _ = fit_case(rng, noise=1e-3, init=pairs)
+    per_type = [k for k, n in enumerate(result.params.names) if n.count("-") == 0]
+    assert all("not determined by the data" in result.flags[k] for k in per_type)
+    assert np.all(np.isinf(result.params.stderr[per_type]))
+
+
+def test_zero_force_weight_is_an_energy_only_fit():
+    """Zero-weight force rows must not count as data: they would shrink the standard errors."""
+    zero_weight, _ = fit_case(np.random.default_rng(5), forces=True, noise=1e-3, force_weight=0.0)
+    energies_only, _ = fit_case(np.random.default_rng(5), forces=False, noise=1e-3)
+    assert zero_weight.statistics["n_residuals"] == energies_only.statistics["n_residuals"] == 24
+    np.testing.assert_allclose(zero_weight.params.stderr, energies_only.params.stderr, rtol=1e-6)
+
+
+def test_a_fit_worse_than_the_mean_warns(rng):
+    dataset = random_dataset(rng, n_frames=12, pbc="full", length=10.0)
+    layout = Layout(dataset.type_names)
+    dataset = with_reference(dataset, layout, true_theta(layout), 7.5, True)
+    shifted = type(dataset)(**{**dataset.__dict__, "energies": dataset.energies + 5.0})
+    model = ModelOptions(7.5, True)
+    with pytest.warns(LjfitWarning, match="--offset constant"):
+        fit_dataset(shifted, compute_moments(shifted, model.scheme), model, FitSpec(), FitOptions())

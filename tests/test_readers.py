@@ -378,3 +378,17 @@ def test_fragment_split(tmp_path):
     path.write_text("3\n-1\nAr 0 0 0\nAr 0 0 4\nAr 0 0 8\n2\n-1\nAr 0 0 0\nAr 0 0 4\n")
     dataset = load_dataset([str(path)], DataOptions(fragment_split=1))
     assert dataset.fragments.tolist() == [0, 1, 1, 0, 1]
+
+
+def test_a_unit_named_in_free_text_comments_is_checked(tmp_path):
+    from fitcore.errors import LjfitWarning
+    path = tmp_path / "ha.xyz"
+    path.write_text("2\nE(Ha) -0.0123\nAr 0 0 0\nAr 0 0 3.8\n2\nE(Ha) -0.0124\nAr 0 0 0\nAr 0 0 3.9\n")
+    with pytest.warns(LjfitWarning, match="comments give energies in hartree, but they are read as eV") as caught:
+        read_structures(str(path))
+    assert len(caught) == 1  # once per file, not per frame
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data = read_structures(str(path), ReadOptions(energy_unit="hartree"))
+    assert data.energies[0] == pytest.approx(-0.0123 * 27.211386245988)

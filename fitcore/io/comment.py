@@ -16,6 +16,9 @@ _PAIR = re.compile(
 _PAIRS = re.compile(f"(?>{_PAIR.pattern})*+\\s*", re.X)
 _ESCAPE = re.compile(r"\\(.)")
 _FREE_ENERGY = re.compile(r"\b(?:energy|e)\s*[=:]\s*(\S+)", re.I)
+_UNIT = re.compile(r"(?<![\w/])(hartree|ha|kcal/mol|kcal|kj/mol|kj|ev|rydberg|ry)(?![\w/])", re.I)
+_UNIT_NAMES = {"hartree": "hartree", "ha": "hartree", "kcal/mol": "kcal/mol", "kcal": "kcal/mol",
+               "kj/mol": "kJ/mol", "kj": "kJ/mol", "ev": "eV", "rydberg": "Rydberg", "ry": "Rydberg"}
 _EXTENDED_KEY = re.compile(r"(?:^|\s)(?:Lattice|Properties)\s*=", re.I)
 
 PROPERTY_KINDS = {"S": "string", "R": "real", "I": "integer", "L": "logical"}
@@ -58,6 +61,12 @@ def free_text_energy(text: str) -> str | None:
             continue
         numbers.append(token)
     return numbers[0] if len(numbers) == 1 else None
+
+
+def free_text_unit(text: str) -> str | None:
+    """The energy unit a free-text comment names ("E(Ha) -0.5", "energy -12.3 kcal/mol"), if any."""
+    m = _UNIT.search(text)
+    return _UNIT_NAMES[m.group(1).lower()] if m else None
 
 
 def parse_properties(spec: str) -> list[tuple[str, str, int]]:

@@ -4,10 +4,12 @@ Every export states the cutoff treatment, because codes differ: LAMMPS ``lj/cut`
 truncates unless ``pair_modify shift yes``; ASE's LennardJones shifts by default;
 OpenMM truncates (its switching function is something else again).
 """
+import warnings
+
 import numpy as np
 
 from ..elements import ATOMIC_MASS
-from ..errors import InputError
+from ..errors import InputError, LjfitWarning
 from ..params import KINDS, LJParams
 from ..units import energy_factor, length_factor
 
@@ -15,12 +17,22 @@ LAMMPS_UNITS = {"metal": ("eV", "angstrom"), "real": ("kcal/mol", "angstrom")}
 LAMMPS_MIX = {"lorentz-berthelot": "arithmetic", "geometric": "geometric", "sixthpower": "sixthpower"}
 
 
-def _shift_note(params: LJParams) -> str:
+def _shift_note(params: LJParams, code: str = "LAMMPS") -> str:
     if params.cutoff is None:
         return "no cutoff: plain sum over all pairs"
     if params.shift:
-        return "energies shifted to zero at the cutoff (LAMMPS: pair_modify shift yes)"
-    return "energies truncated at the cutoff, not shifted (LAMMPS: pair_modify shift no; ASE LennardJones shifts by default)"
+        how = "pair_modify shift yes" if code == "LAMMPS" else "OpenMM's NonbondedForce does not shift: add the shift"
+        return f"energies shifted to zero at the cutoff ({how})"
+    how = "pair_modify shift no" if code == "LAMMPS" else "as OpenMM's cutoff does"
+    return f"energies truncated at the cutoff, not shifted ({how}; ASE's LennardJones shifts by default)"
+
+
+def element_of(name: str) -> str | None:
+    """The element symbol a type name stands for: itself, or an atomic number ("18" -> "Ar")."""
+    if name in ATOMIC_MASS:
+        return name
+    symbols = list(ATOMIC_MASS)  # in order of atomic number
+    return symbols[int(name) - 1] if name.isdigit() and 1 <= int(name) <= len(symbols) else None
 
 
 def pair_parameters(params: LJParams) -> list[tuple[int, int, float, float]]:
@@ -74,12 +86,15 @@ def openmm_xml(params: LJParams, source: str = "") -> str:
     lines = ["<ForceField>",
              f"  <!-- exported by ljfit from {source or 'a params file'}; mixing {layout.mixing}; "
              f"cutoff {'none' if params.cutoff is None else f'{params.cutoff * to_nm:.6g} nm'}: "
-             f"{_shift_note(params)}. Set nonbondedCutoff in createSystem. -->",
+             f"{_shift_note(params, 'OpenMM')}. Set nonbondedCutoff in createSystem. -->",
              "  <AtomTypes>"]
     for name in layout.type_names:
-        mass = ATOMIC_MASS.get(name, 0.0)
-        element = f' element="{name}"' if name in ATOMIC_MASS else ""
-        lines.append(f'    <Type name="{name}" class="{name}"{element} mass="{mass}"/>')
+        symbol = element_of(name)
+        if symbol is None:
+            warnings.warn(LjfitWarning(f"type {name!r} is not an element symbol or number: its OpenMM mass is "
+                                       f"written as 0 (a fixed particle); set it in the XML"), stacklevel=2)
+        element = f' element="{symbol}"' if symbol else ""
+        lines.append(f'    <Type name="{name}" class="{name}"{element} mass="{ATOMIC_MASS.get(symbol, 0.0)}"/>')
     lines.append("  </AtomTypes>")
     lb_only = layout.mixing == "lorentz-berthelot" and not layout.pairs
     tag = "NonbondedForce" if lb_only else "LennardJonesForce"

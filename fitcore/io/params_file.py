@@ -43,7 +43,10 @@ def params_from_dict(data, path: str) -> tuple[LJParams, dict]:
         raise InputError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
     if data.get("potential", "lj") != "lj":
         raise InputError(f"{path}: potential {data['potential']!r} is not supported (only \"lj\")")
-    mixing = canonical_mixing(str(data.get("mixing", "lorentz-berthelot")))
+    try:
+        mixing = canonical_mixing(str(data.get("mixing", "lorentz-berthelot")))
+    except InputError as err:
+        raise InputError(f"{path}: {err}") from None
     units = _units(data.get("units", {}), path)
     species = data.get("species")
     if not isinstance(species, dict) or not species:

@@ -32,9 +32,9 @@ import numpy as np
 
 from ..cells import singular_cells
 from ..dataset import Dataset
-from ..errors import InputError, where
+from ..errors import InputError, LjfitWarning, where
 from ..units import energy_factor, length_factor
-from .comment import free_text_energy, looks_extended, parse_bools, parse_key_values, parse_properties
+from .comment import free_text_energy, free_text_unit, looks_extended, parse_bools, parse_key_values, parse_properties
 
 _NON_BLANK = re.compile(rb"\S")
 Column = tuple[str, str, int]  # name, kind letter (S/R/I/L), number of sub-columns
@@ -67,6 +67,7 @@ class _Frame:
     weight: float
     name: str | None
     info: dict
+    unit: str | None = None  # an energy unit named in a free-text comment
 
 
 @dataclass(frozen=True)
@@ -88,10 +89,19 @@ def read_structures(path: str, options: ReadOptions = ReadOptions(), part: FileP
     if _is_count(first):
         frames = _frames(buf, source, options, part.first_line if part else 1)
         _check_cells(frames, source)
+        _check_comment_units(frames, source, options)
     else:
         frames = [_headerless_frame(buf)]
         _check_plain(options, where(source, frames[0].line))
     return _assemble(buf, source, frames, options, part)
+
+
+def _check_comment_units(frames: list[_Frame], source: str, options: ReadOptions) -> None:
+    """Free-text comments that name another energy unit than --energy-unit: say so, once per file."""
+    named = sorted({f.unit for f in frames if f.unit is not None and f.unit != options.energy_unit})
+    if named:
+        warnings.warn(LjfitWarning(f"{source}: comments give energies in {', '.join(named)}, but they are read as "
+                                   f"{options.energy_unit} (--energy-unit)"), stacklevel=3)
 
 
 def frame_parts(path: str, n_parts: int) -> list[FilePart]:
@@ -230,7 +240,8 @@ def _header(comment: str, source: str, line: int, n_atoms: int, start: int, end:
         _check_plain(options, at)
         energy = free_text_energy(comment)
         return _Frame(line, line + 2, n_atoms, start, end, _PLAIN_COLUMNS, True, np.zeros((3, 3)), (False,) * 3,
-                      _number(energy, at, "energy") if energy is not None else np.nan, 1.0, None, {})
+                      _number(energy, at, "energy") if energy is not None else np.nan, 1.0, None, {},
+                      free_text_unit(comment) if energy is not None else None)
     lower = {k.lower(): k for k in pairs}
     cell = np.zeros((3, 3))
     if "lattice" in lower:
