@@ -8,6 +8,7 @@ import functools
 import io
 import json
 import math
+import os
 import sys
 import warnings
 from contextlib import contextmanager
