@@ -156,7 +156,7 @@ interaction_options = _stack(
     click.option("--interactions", type=click.Choice(["all", "inter-fragment"]), default="all", show_default=True,
                  help="Which pairs count: all, or only pairs between different fragments."),
     click.option("--engine", type=click.Choice(["moments", "direct"]), default="moments", show_default=True,
-                 help="moments: fast pair-moment model; direct: reference pairwise evaluation."),
+                 help="moments: fast pair-moment model; direct: reference pairwise evaluation (all pairs in memory)."),
     click.option("--device", default="cpu", show_default=True, callback=_device,
                  help="torch device: cpu, cuda, cuda:1, ..."),
     click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True),

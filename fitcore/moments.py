@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .dataset import Dataset
-from .neighbors import PairSet, iter_pairs
+from .neighbors import PAIRS_PER_CHUNK, PairSet, iter_pairs
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,7 @@ def remap_types(moments: Moments, type_names: tuple[str, ...]) -> Moments:
 
 
 def compute_moments(dataset: Dataset, scheme: CutoffScheme, scope: str = "all", with_forces: bool = False,
-                    max_pairs: int = 2_000_000, progress=None, all_pairs_if_isolated: bool = False) -> Moments:
+                    max_pairs: int = PAIRS_PER_CHUNK, progress=None, all_pairs_if_isolated: bool = False) -> Moments:
     """Moments of every frame of ``dataset``; ``progress(n_frames_done)`` is called per chunk."""
     n_types = len(dataset.type_names)
     parts = []
