@@ -7,11 +7,10 @@ from .output import EXIT_NOT_CONVERGED, EXIT_OK, resolve_format
 
 def _in_internal_units(values: dict, kw: dict, pair=False) -> dict:
     """Parameter values (or bounds) from the run's units to eV and Å."""
-    from fitcore.units import energy_factor, length_factor
-    e, length = energy_factor(kw["energy_unit"]), length_factor(kw["length_unit"])
+    from fitcore.params import unit_factor
 
     def convert(name, value):
-        factor = length if name.endswith(".sigma") else e
+        factor = unit_factor(name, kw["energy_unit"], kw["length_unit"])
         return tuple(v * factor for v in value) if pair else value * factor
 
     return {name: convert(name, value) for name, value in values.items()}

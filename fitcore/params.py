@@ -145,8 +145,12 @@ def check_values(layout: Layout, values: np.ndarray, source: str) -> None:
             raise InputError(f"{source}: {name} = {value} must be positive")
 
 
+def unit_factor(name: str, energy_unit: str, length_unit: str) -> float:
+    """The factor that takes parameter ``name`` from (energy_unit, length_unit) to eV or Å."""
+    from .units import energy_factor, length_factor
+    return length_factor(length_unit) if name.endswith(".sigma") else energy_factor(energy_unit)
+
+
 def unit_factors(layout: Layout, energy_unit: str, length_unit: str) -> np.ndarray:
     """[n_params] factors that take values in (energy_unit, length_unit) to eV and Å."""
-    from .units import energy_factor, length_factor
-    e, length = energy_factor(energy_unit), length_factor(length_unit)
-    return np.array([length if name.endswith(".sigma") else e for name in layout.names])
+    return np.array([unit_factor(name, energy_unit, length_unit) for name in layout.names])
