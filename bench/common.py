@@ -4,7 +4,6 @@ The reference pipeline is deliberately independent of ljfit: ase.io.read, vesin
 neighbour lists kept in memory, a vectorized numpy LJ energy, and
 scipy.optimize.least_squares with its default finite-difference Jacobian.
 """
-import time
 from pathlib import Path
 
 import numpy as np
@@ -93,8 +92,3 @@ def make_mixture_file(n_frames: int, n_cells: int = 6, seed: int = 0, with_force
     tmp.rename(path)
     return path
 
-
-def timed(func, *args, **kwargs):
-    start = time.perf_counter()
-    out = func(*args, **kwargs)
-    return out, time.perf_counter() - start

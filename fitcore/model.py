@@ -91,6 +91,7 @@ class MomentEngine:
 
     def __init__(self, moments: Moments, device="cpu", dtype=torch.float64):
         as_t = lambda a: torch.as_tensor(a, dtype=dtype, device=device)  # noqa: E731
+        self.device, self.dtype = torch.device(device), dtype
         self.n_types = len(moments.type_names)
         self.energy12, self.energy6 = as_t(moments.energy12), as_t(moments.energy6)
         self.has_forces = moments.has_forces
@@ -133,6 +134,7 @@ class DirectEngine:
         lookup = np.array([names.index(t) for t in dataset.type_names], np.int64)
         types = lookup[dataset.type_index]
         self.scheme, self.n_frames, self.n_atoms = scheme, dataset.n_frames, dataset.n_atoms
+        self.device, self.dtype = torch.device(device), dtype
         self.positions = as_t(dataset.positions)
         self.cells = as_t(dataset.cells)
         self.frame, self.first, self.second = (as_t(cat(k), torch.int64) for k in ("frame", "first", "second"))

@@ -51,8 +51,7 @@ class Problem:
     def __init__(self, layout: Layout, engine, targets: Targets, weighting: Weighting,
                  theta0: np.ndarray, free: np.ndarray, system=None):
         self.layout, self.engine, self.targets, self.weighting = layout, engine, targets, weighting
-        ref = engine.energy12 if hasattr(engine, "energy12") else engine.positions
-        self.device, self.dtype = ref.device, ref.dtype
+        self.device, self.dtype = engine.device, engine.dtype
         as_t = lambda a: torch.as_tensor(a, dtype=self.dtype, device=self.device)  # noqa: E731
         self.theta0 = as_t(theta0)
         self.free = np.asarray(free, bool)
