@@ -4,9 +4,10 @@ Speed comes from never looping over atoms in Python: the file is read as bytes,
 frames are located with ``bytes.find``/``bytes.count`` (C speed; lines of equal
 width, as ASE writes them, are skipped in O(1) per frame), each frame's comment
 line is parsed in Python (once per frame), and the atom lines of all frames that
-share a column layout go through ONE ``numpy.loadtxt`` call with a structured
-dtype. When that call fails, a slow line-by-line check finds the first bad line so
-the error can name it.
+share a column layout are parsed together: as columns of bytes when every line has
+the same length and fields (fixed_width.py; ASE writes such files), else by ONE
+``numpy.loadtxt`` call with a structured dtype. When that call fails, a slow
+line-by-line check finds the first bad line so the error can name it.
 
 Formats:
 - extended XYZ: count line, ``key=value`` comment (``Lattice``, ``pbc``,
@@ -35,6 +36,7 @@ from ..dataset import Dataset
 from ..errors import InputError, LjfitWarning, where
 from ..units import energy_factor, length_factor
 from .comment import free_text_energy, free_text_unit, looks_extended, parse_bools, parse_key_values, parse_properties
+from .fixed_width import parse_fixed_width
 
 _NON_BLANK = re.compile(rb"\S")
 Column = tuple[str, str, int]  # name, kind letter (S/R/I/L), number of sub-columns
@@ -378,9 +380,14 @@ def _dtype(columns: tuple[Column, ...], label_bytes: int, text: str = "S") -> np
                      for name, kind, count in columns])
 
 
-def _parse_group(buf: bytes, source: str, frames: list[_Frame]) -> np.ndarray:
-    """Structured array of the atom lines of ``frames`` (which share one column layout)."""
+def _parse_group(buf: bytes, source: str, frames: list[_Frame]) -> dict[str, np.ndarray]:
+    """The columns of the atom lines of ``frames`` (which share one column layout), by name."""
     columns, plain = frames[0].columns, frames[0].plain
+    lines = _equal_width_lines(buf, frames)
+    if lines is not None:
+        parsed = parse_fixed_width(lines, columns)
+        if parsed is not None:
+            return parsed
     data = b"".join(buf[f.start:f.end] if buf[f.end - 1:f.end] == b"\n" else buf[f.start:f.end] + b"\n"
                     for f in frames)
     expected = sum(f.n_atoms for f in frames)
@@ -400,8 +407,18 @@ def _parse_group(buf: bytes, source: str, frames: list[_Frame]) -> np.ndarray:
             raise InputError(f"{source}: cannot parse the atom lines (expected {expected} rows)")
         strings = [name for name, kind, _ in columns if kind == "S"]
         if not any(_fills_width(rows[name]) for name in strings):
-            return rows
+            return {name: rows[name] for name in rows.dtype.names}
     raise InputError(f"{source}: a string column has an entry longer than {_LABEL_BYTES[-1] - 1} characters")
+
+
+def _equal_width_lines(buf: bytes, frames: list[_Frame]) -> np.ndarray | None:
+    """The atom lines of ``frames`` as [n_lines, line_bytes] uint8 when all have one length (as ASE writes)."""
+    first = frames[0]
+    width = buf.find(b"\n", first.start) + 1 - first.start
+    if width <= 0 or any(f.end - f.start != f.n_atoms * width for f in frames):
+        return None
+    raw = np.frombuffer(buf, np.uint8)
+    return np.concatenate([raw[f.start:f.end] for f in frames]).reshape(-1, width)
 
 
 def _logicals_ok(rows: np.ndarray, columns: tuple[Column, ...]) -> bool:
@@ -458,10 +475,10 @@ def _assemble(buf: bytes, source: str, frames: list[_Frame], options: ReadOption
         types, type_names = _labels(_column(parts, options.type_key))
 
     forces = None
-    if any("forces" in p.dtype.names for p in parts):
-        forces = np.concatenate([p["forces"] if "forces" in p.dtype.names else np.full((len(p), 3), np.nan)
+    if any("forces" in p for p in parts):
+        forces = np.concatenate([p["forces"] if "forces" in p else np.full((len(p["pos"]), 3), np.nan)
                                  for p in parts]) * (to_ev / to_angstrom)
-        has = np.concatenate([np.full(len(p), "forces" in p.dtype.names) for p in parts])
+        has = np.concatenate([np.full(len(p["pos"]), "forces" in p) for p in parts])
         _check_finite(np.where(has[:, None], forces, 0.0), "forces", source, offsets, lines)
 
     fragment_key = options.fragment_key or "fragment"
@@ -512,7 +529,7 @@ def _common_columns(groups: list[list[_Frame]]) -> list[str]:
     return [column[0] for column in first if all(column in other for other in others)]
 
 
-def _column(parts: list[np.ndarray], name: str) -> np.ndarray:
+def _column(parts: list[dict[str, np.ndarray]], name: str) -> np.ndarray:
     """Column ``name`` of all parts; string columns parsed as bytes in some parts and as str in others become str."""
     values = [p[name] for p in parts]
     if len({v.dtype.kind for v in values}) > 1:
@@ -520,9 +537,10 @@ def _column(parts: list[np.ndarray], name: str) -> np.ndarray:
     return np.concatenate(values)
 
 
-def _fragments(groups: list[list[_Frame]], parts: list[np.ndarray], key: str, source: str) -> np.ndarray | None:
+def _fragments(groups: list[list[_Frame]], parts: list[dict[str, np.ndarray]], key: str,
+               source: str) -> np.ndarray | None:
     """The fragment column of every frame; None if no frame has one, an error if only some do."""
-    has = [key in p.dtype.names for p in parts]
+    has = [key in p for p in parts]
     if not any(has):
         return None
     if not all(has):
