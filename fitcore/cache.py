@@ -122,7 +122,7 @@ def _dataset(header: dict, arrays: dict) -> Dataset:
     values = {}
     for f in fields(Dataset):
         if f.name in _DATASET_TUPLES:
-            values[f.name] = tuple(header[f.name]) if f.name != "info" else tuple(dict(i) for i in header["info"])
+            values[f.name] = tuple(header[f.name])
         elif f.name == "extra":
             values["extra"] = {k: arrays[f"extra.{k}"] for k in header["extra"]}
         else:

@@ -9,11 +9,10 @@ import re
 
 _PAIR = re.compile(
     r"""\s*(?P<key>[^\s="{}]+)
-        (?:\s*=\s*(?P<value>"(?:[^"\\]|\\.)*"|\{[^}]*\}|[^\s"{}]+))?""",
+        (?:\s*=\s*(?P<value>"(?:[^"\\]|\\.)*"|\{[^}]*\}|[^\s"{}]+))?
+    |(?P<stray>\S)  # what no pair can start with: the comment is not key=value pairs""",
     re.X,
 )
-# a whole comment of pairs; atomic groups keep a failing match linear (no re-splitting of keys)
-_PAIRS = re.compile(f"(?>{_PAIR.pattern})*+\\s*", re.X)
 _ESCAPE = re.compile(r"\\(.)")
 _FREE_ENERGY = re.compile(r"\b(?:energy|e)\s*[=:]\s*(\S+)", re.I)
 _UNIT = re.compile(r"(?<![\w/])(hartree|ha|kcal/mol|kcal|kj/mol|kj|ev|rydberg|ry)(?![\w/])", re.I)
@@ -26,11 +25,11 @@ PROPERTY_KINDS = {"S": "string", "R": "real", "I": "integer", "L": "logical"}
 
 def parse_key_values(text: str) -> dict[str, str | bool] | None:
     """Key/value pairs of an extended-XYZ comment, or None if it is free text."""
-    if _PAIRS.fullmatch(text) is None:
-        return None
     pairs: dict[str, str | bool] = {}
     has_value = False
-    for key, value in _PAIR.findall(text):  # an absent value is "" (a present one is never empty)
+    for key, value, stray in _PAIR.findall(text):  # an absent value is "" (a present one is never empty)
+        if stray:
+            return None
         if not value:
             pairs[key] = True
             continue

@@ -51,6 +51,8 @@ def finish_dataset(dataset: Dataset, options: DataOptions) -> Dataset:
 
 
 def check_unique_names(dataset: Dataset) -> None:
+    if len(set(dataset.names)) == len(dataset.names):
+        return
     seen: dict[str, int] = {}
     for k, name in enumerate(dataset.names):
         if name in seen:
