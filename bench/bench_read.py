@@ -20,9 +20,11 @@ from common import make_mixture_file
 
 READERS = {
     "ase": ("import ase.io", "ase.io.read(path, ':')"),
-    "fitcore": ("from fitcore.io.xyz import read_structures", "read_structures(path)"),
-    "pipeline": ("from fitcore.io.inputs import DataOptions\n"
-                 "from fitcore.pipeline import PendingReduction, Reduction, worker_count",
+    # fitcore as ljfit runs it: with the heap margin its commands set (fitcore/heap.py)
+    "fitcore": ("from fitcore.heap import keep_heap_margin\nfrom fitcore.io.xyz import read_structures\n"
+                "keep_heap_margin()", "read_structures(path)"),
+    "pipeline": ("from fitcore.heap import keep_heap_margin\nfrom fitcore.io.inputs import DataOptions\n"
+                 "from fitcore.pipeline import PendingReduction, Reduction, worker_count\nkeep_heap_margin()",
                  "PendingReduction([path], Reduction(DataOptions(), None), worker_count()).result()"),
 }
 

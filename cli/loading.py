@@ -18,8 +18,10 @@ def load(kw: dict, reporter, cutoff: float | None, shift: bool, with_forces: boo
     ``counting_only`` (inspect): non-periodic frames get all their pairs, and no physics warnings.
     With ``kw["cache"]`` the reduction is looked up in, or stored to, that folder.
     """
+    from fitcore.heap import keep_heap_margin
     from fitcore.io.inputs import expand_paths, finish_dataset
     from fitcore.pipeline import Reduction
+    keep_heap_margin()
     model = model_config(kw, cutoff, shift)
     data = data_config(kw)
     job = Reduction(data, model.scheme, model.scope, with_forces, counting_only, cutoff_needed)

@@ -179,3 +179,4 @@ def test_same_values_as_loadtxt_on_crlf_lines():
     parsed = parse_fixed_width(block(text), COLUMNS)
     rows = np.loadtxt(io.BytesIO(text), dtype=[("species", "S8"), ("pos", "f8", (3,))], comments=None)
     assert np.array_equal(parsed["pos"], rows["pos"]) and list(parsed["species"]) == list(rows["species"])
+

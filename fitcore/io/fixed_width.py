@@ -3,24 +3,26 @@
 ASE's extended XYZ writes every atom line of a file with one layout: labels left
 aligned (``%-2s``), reals right aligned with a fixed number of decimals (``%16.8f``).
 When all lines have one length, the fields are cut apart at columns that are a
-space in every line, and each field is a block of bytes [n_lines, width]:
+space in every line, and any eight bytes at one place of every line are read as
+one little-endian uint64 per line (a strided view of the text, then one copy):
 
-- a label, starting where the first line's does, is its block with the padding
-  spaces zeroed, viewed as a byte string;
+- a label (at most eight bytes), starting where the first line's does, is its word
+  with the padding spaces zeroed, viewed as a byte string;
 - a real ``[-]ddd.dddddddd``, with its point and last digit where the first line
-  has them, is two integers, the digits before and after the point, read eight
-  bytes at a time as little-endian uint64 words (the SWAR digit sum of
-  simdjson/fast_float: three multiply-and-shift steps per word), then one division
+  has them, is two integers: the word of (up to) eight bytes before the point and
+  the word(s) of the decimals, each summed with the SWAR digit arithmetic of
+  simdjson/fast_float (three multiply-and-shift steps per word), then one division
   by 10**decimals. With the digits below 2**53 and the power of ten exact, IEEE
   division rounds the exact decimal once: the result equals ``float(text)``.
 
-Every byte of every line is checked, with byte-class masks on the same uint64
-words (digits and point in place, at most one minus right before the digits,
-spaces elsewhere). Anything else (exponents, ``+``, tabs, integer or logical
-columns, a field out of place) returns None, and the caller parses with
-numpy.loadtxt instead.
+Every byte of every line is checked, columns that must hold a space or the point
+one by one, the rest with byte-class masks on the same words (digits, at most one
+minus right before them, spaces elsewhere). Anything else (exponents, ``+``, tabs,
+integer or logical columns, long labels, a field out of place) returns None, and
+the caller parses with numpy.loadtxt instead.
 """
 import sys
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -38,42 +40,85 @@ _HIGH = np.uint64(0x80 * _ONES)
 _EXACT = 2 ** 53
 
 
+@dataclass(frozen=True)
+class _Label:
+    start: int  # first column of the label (left-aligned)
+    stop: int  # end of its field
+
+
+@dataclass(frozen=True)
+class _Real:
+    first: int  # first column of its field
+    point: int  # column of the decimal point
+    end: int  # column after the last decimal
+
+
 def parse_fixed_width(lines: np.ndarray, columns: tuple[Column, ...]) -> dict[str, np.ndarray] | None:
     """Columns of atom lines ``lines`` [n_lines, line_bytes] uint8 (each ending in a newline), or None.
 
-    Labels come back as byte strings (dtype S, width a multiple of 8), reals as float64
-    ([n] or [n, count]). Every line must have exactly the fields ``columns`` name.
+    Labels come back as byte strings (dtype S8), reals as float64 ([n] or [n, count]).
+    Every line must have exactly the fields ``columns`` name.
     """
     if sys.byteorder != "little" or any(kind not in "SR" for _, kind, _ in columns) or len(lines) == 0:
         return None
+    fields = _layout(lines, [kind for _, kind, count in columns for _ in range(count)])
+    if fields is None:
+        return None
+    words = _Words(lines)
+    values = [_labels(words, f) if isinstance(f, _Label) else _reals(words, f) for f in fields]
+    if any(v is None for v in values):
+        return None
+    out, k = {}, 0
+    for name, _, count in columns:
+        out[name] = values[k] if count == 1 else np.stack(values[k:k + count], axis=1)
+        k += count
+    return out
+
+
+def _layout(lines: np.ndarray, kinds: list[str]) -> list[_Label | _Real] | None:
+    """Where each field sits, from the first line, checked column by column on all lines; None if the
+    lines do not share one layout of ``kinds``."""
     content = _content_width(lines)
     if content is None:
         return None
     tokens = _tokens(lines[0, :content])
-    if len(tokens) != sum(count for _, _, count in columns):
+    if len(tokens) != len(kinds):
         return None  # (plain XYZ lines with further columns included: loadtxt ignores those)
     # fields are cut at a column that is a space in every line (a label may be longer in some lines than
     # in the first, a number wider), so that no token can straddle two fields
     cuts = [_blank_column(lines, end, next_start) for (_, end), (next_start, _) in zip(tokens, tokens[1:])]
     if None in cuts:
         return None
-    bounds = [0, *cuts, content]
-    out: dict[str, np.ndarray] = {}
-    k = 0
-    for name, kind, count in columns:
-        values = []
-        for _ in range(count):
-            field, (start, end) = lines[:, bounds[k]:bounds[k + 1]], tokens[k]
-            if kind == "S":
-                value = _labels(field, start - bounds[k])
-            else:
-                value = _reals(field, lines[0, start:end], start - bounds[k])
-            if value is None:
+    fields: list[_Label | _Real] = []
+    for kind, (start, end), first, stop in zip(kinds, tokens, [0] + [c + 1 for c in cuts], cuts + [content]):
+        if kind == "S":
+            if stop - start > 8 or not _blank_columns(lines, first, start):
                 return None
-            values.append(value)
-            k += 1
-        out[name] = values[0] if count == 1 else np.stack(values, axis=1)
-    return out
+            fields.append(_Label(start, stop))
+            continue
+        points = np.flatnonzero(lines[0, start:end] == _POINT)
+        if len(points) != 1:
+            return None
+        point = start + int(points[0])
+        if not (1 <= end - point - 1 <= 16 and (lines[:, point] == _POINT).all() and _blank_columns(lines, end, stop)
+                and _blank_columns(lines, first, point - 8)):  # at most eight bytes before the point are digits
+            return None
+        fields.append(_Real(first, point, end))
+    return fields
+
+
+class _Words:
+    """Any eight consecutive bytes of every line as one little-endian uint64 each."""
+
+    def __init__(self, lines: np.ndarray):
+        self.width = lines.shape[1]
+        self.padded = np.full(lines.size + 16, _SPACE, np.uint8)  # 8 spaces before and after: windows may overhang
+        self.padded[8:-8] = lines.reshape(-1)
+
+    def at(self, column: int) -> np.ndarray:
+        """[n_lines] uint64: bytes ``column`` .. ``column + 7`` of each line (byte ``column`` is the lowest)."""
+        n_lines = (len(self.padded) - 16) // self.width
+        return np.ndarray((n_lines,), "<u8", self.padded, offset=8 + column, strides=(self.width,)).copy()
 
 
 def _blank_column(lines: np.ndarray, start: int, stop: int) -> int | None:
@@ -82,6 +127,10 @@ def _blank_column(lines: np.ndarray, start: int, stop: int) -> int | None:
         if (lines[:, column] == _SPACE).all():
             return column
     return None
+
+
+def _blank_columns(lines: np.ndarray, start: int, stop: int) -> bool:
+    return all((lines[:, column] == _SPACE).all() for column in range(start, stop))
 
 
 def _content_width(lines: np.ndarray) -> int | None:
@@ -101,43 +150,35 @@ def _tokens(first: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
 
-def _is_blank(block: np.ndarray) -> bool:
-    return bool((block == _SPACE).all())
+def _low_bytes(count: int) -> np.uint64:
+    """A mask of the lowest ``count`` bytes of a word (its first ``count`` characters)."""
+    return np.uint64((1 << (8 * count)) - 1)
 
 
-def _labels(block: np.ndarray, token_at: int) -> np.ndarray | None:
-    """Left-aligned labels starting at column ``token_at`` of ``block``, as S-strings; None if out of place."""
-    if not _is_blank(block[:, :token_at]):
-        return None
-    text = block[:, token_at:]
-    space = text == _SPACE
-    printable = (text - np.uint8(33)) < 94  # 33..126; uint8 arithmetic wraps the rest above
-    # the label is one run of printable bytes from the first column, then only spaces
-    if not ((space | printable).all() and printable[:, 0].all() and (space[:, 1:] >= space[:, :-1]).all()):
-        return None
-    width = -(-text.shape[1] // 8) * 8  # a multiple of 8 lets labels be compared as uint64 words
-    padded = np.zeros((len(text), width), np.uint8)
-    padded[:, :text.shape[1]] = np.where(space, 0, text)
-    return padded.view(f"S{width}")[:, 0]
+def _with_low_bytes(word: np.ndarray, count: int, byte: int) -> np.ndarray:
+    """``word`` with its lowest ``count`` bytes replaced by ``byte``."""
+    return (word & ~_low_bytes(count)) | (np.uint64(byte * _ONES) & _low_bytes(count))
 
 
-def _reals(block: np.ndarray, token: np.ndarray, token_at: int) -> np.ndarray | None:
-    """Right-aligned ``[-]digits.digits`` in ``block``, the point and the last digit where the first
-    line's ``token`` (at column ``token_at``) has them; spaces elsewhere."""
-    points = np.flatnonzero(token == _POINT)
-    if len(points) != 1:
+def _labels(words: _Words, field: _Label) -> np.ndarray | None:
+    """The left-aligned labels of ``field`` as S8 strings; None if one is not a run of printable bytes."""
+    inside = _low_bytes(field.stop - field.start)
+    word = words.at(field.start) & inside
+    printable = _printable_bytes(word) & inside
+    space = _equal_bytes(word, _SPACE) & inside
+    run = (printable >> np.uint64(7)) * np.uint64(0xFF)  # must be 2**(8 j) - 1: printable bytes, then spaces
+    if not (((printable | space) == (_HIGH & inside)).all() and ((run & (run + np.uint64(1))) == 0).all()
+            and (printable & np.uint64(0x80)).all()):
         return None
-    point = token_at + int(points[0])
-    end = token_at + len(token)
-    decimals = end - point - 1
-    if not (1 <= decimals <= 16 and (block[:, point] == _POINT).all() and _is_blank(block[:, end:])):
-        return None
-    if point > 8:  # the integer part of a number has at most eight bytes here; the rest must be spaces
-        if not _is_blank(block[:, :point - 8]):
-            return None
-        block, point, end = block[:, point - 8:end], 8, end - point + 8
-    whole = _words(block[:, :point], _SPACE)[:, 0]
-    fraction = _words(block[:, point + 1:end], _ZERO)
+    return (word & run).view("S8")
+
+
+def _reals(words: _Words, field: _Real) -> np.ndarray | None:
+    """The numbers ``[-]digits.digits`` of ``field``, right-aligned on its point; None if one is not."""
+    decimals = field.end - field.point - 1
+    whole = _with_low_bytes(words.at(field.point - 8), max(0, field.first - (field.point - 8)), _SPACE)
+    fraction = np.stack([words.at(field.end - 8 * k) for k in range(-(-decimals // 8), 0, -1)], axis=1)
+    fraction[:, 0] = _with_low_bytes(fraction[:, 0], 8 * fraction.shape[1] - decimals, _ZERO)
     if not (_digit_bytes(fraction) == _HIGH).all():
         return None
     space, minus, digit = _equal_bytes(whole, _SPACE), _equal_bytes(whole, _MINUS), _digit_bytes(whole)
@@ -159,19 +200,18 @@ def _reals(block: np.ndarray, token: np.ndarray, token_at: int) -> np.ndarray | 
     return np.negative(values, out=values, where=minus != 0)
 
 
-def _words(block: np.ndarray, pad: int) -> np.ndarray:
-    """``block`` [n, width] bytes, padded on the left with ``pad`` to whole words: [n, words] uint64."""
-    n, width = block.shape
-    words = -(-width // 8)
-    padded = np.full((n, 8 * words), pad, np.uint8)
-    padded[:, 8 * words - width:] = block
-    return padded.view(np.uint64)
-
-
 def _equal_bytes(words: np.ndarray, byte: int) -> np.ndarray:
     """0x80 in each byte of ``words`` that equals ``byte``, else 0 (exact: no carry crosses bytes)."""
     x = words ^ np.uint64(byte * _ONES)
     return ~(((x & _LOW7) + _LOW7) | x | _LOW7)
+
+
+def _printable_bytes(words: np.ndarray) -> np.ndarray:
+    """0x80 in each byte of ``words`` that is printable ASCII other than space (33..126), else 0."""
+    low = words & _LOW7
+    at_least_33 = low + np.uint64(0x5F * _ONES)  # bit 7 set when low >= 33
+    is_127 = low + np.uint64(_ONES)  # bit 7 set when low == 127
+    return at_least_33 & ~is_127 & ~words & _HIGH
 
 
 def _digit_bytes(words: np.ndarray) -> np.ndarray:
