@@ -77,6 +77,9 @@ def test_blank_atom_line(tmp_path):
 
 @pytest.mark.parametrize("row,match", [
     ("Ar 0 zero 0", "pos value 'zero' is not a number"),
+    ("Ar 0 1_000.5 0", "pos value '1_000.5' is not a number"),  # Python's float() takes it; loadtxt does not
+    ("Ar 0 \u0661.5 0", "pos value '\u0661.5' is not a number"),  # Arabic-Indic digit one
+    ("Ar 0 1.0\r2.0 0", "carriage return inside"),
     ("Ar 0 0", r"expected 4 columns \(El x y z\), got 3"),
     ("Ar", r"expected 4 columns \(El x y z\), got 1"),
 ])
@@ -371,3 +374,9 @@ def test_unknown_property_columns_of_other_types_are_kept(tmp_path):
     assert dataset.extra["tag"].tolist() == [3]
     assert np.array_equal(dataset.extra["m"], [[1.0, 2.0]])
     assert dataset.extra["note"].tolist() == ["x"]
+
+
+def test_nul_byte_far_into_a_file_is_named(tmp_path):
+    """A NUL byte past the first 64 KiB: an error naming its line (a label ending in NUL would lose it)."""
+    frames = "".join(f"1\nenergy={k}\nAr 0 0 0\n" for k in range(8000))  # 3 lines a frame, > 64 KiB
+    read_error(write(tmp_path, frames + "1\nenergy=1\nH\0 1.0 2.0 3.0\n"), 24003, "NUL byte in the text")

@@ -88,6 +88,7 @@ def read_structures(path: str, options: ReadOptions = ReadOptions(), part: FileP
     if part is None or part.start == 0:
         buf = buf.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark, as some Windows editors write
     first = _first_line(buf, source)
+    _check_no_nul(buf, source, part.first_line if part else 1)
     if _is_count(first):
         frames = _frames(buf, source, options, part.first_line if part else 1)
         _check_cells(frames, source)
@@ -149,6 +150,14 @@ def _first_line(buf: bytes, source: str) -> bytes:
     except UnicodeDecodeError:
         raise InputError(f"{source}: looks like a binary file, not XYZ text") from None
     return first
+
+
+def _check_no_nul(buf: bytes, source: str, first_line: int) -> None:
+    """A NUL byte past the start (where _first_line looks) would vanish from a label: damaged text."""
+    at = buf.find(b"\0")
+    if at >= 0:
+        line = first_line + buf.count(b"\n", 0, at)
+        raise InputError(f"{where(source, line)}: NUL byte in the text (a binary or damaged file?)")
 
 
 def _is_count(text: bytes) -> bool:
@@ -430,8 +439,8 @@ def _logicals_ok(rows: np.ndarray, columns: tuple[Column, ...]) -> bool:
 
 def _locate_bad_line(buf: bytes, source: str, frames: list[_Frame]) -> None:
     """Raise InputError naming the first atom line that does not fit its frame's columns."""
-    converters = {"R": float, "I": int, "L": lambda t: {"T": 1, "F": 0, "TRUE": 1, "FALSE": 0}[t.upper()],
-                  "S": str}
+    converters = {"R": _strict(float), "I": _strict(int),
+                  "L": lambda t: {"T": 1, "F": 0, "TRUE": 1, "FALSE": 0}[t.upper()], "S": str}
     for frame in frames:
         kinds = [(name, kind) for name, kind, count in frame.columns for _ in range(count)]
         width = 4 if frame.plain else len(kinds)
@@ -443,6 +452,8 @@ def _locate_bad_line(buf: bytes, source: str, frames: list[_Frame]) -> None:
                 tokens = raw.decode().split()
             except UnicodeDecodeError:
                 raise InputError(f"{at}: atom line is not UTF-8 text: {_show(raw)}") from None
+            if b"\r" in raw.rstrip(b"\r"):
+                raise InputError(f"{at}: atom line has a carriage return inside it: {_show(raw)}")
             if len(tokens) < width or (len(tokens) > width and not frame.plain):
                 raise InputError(f"{at}: expected {width} columns ({spec}), got {len(tokens)}")
             for token, (name, kind) in zip(tokens, kinds):
@@ -451,6 +462,15 @@ def _locate_bad_line(buf: bytes, source: str, frames: list[_Frame]) -> None:
                 except (ValueError, KeyError):
                     what = {"R": "a number", "I": "an integer", "L": "T or F"}[kind]
                     raise InputError(f"{at}: {name} value {token!r} is not {what}") from None
+
+
+def _strict(convert):
+    """``convert`` (float or int) refusing what numpy.loadtxt refuses but Python accepts: ``1_000``, non-ASCII digits."""
+    def strict(token: str):
+        if not token.isascii() or "_" in token:
+            raise ValueError(token)
+        return convert(token)
+    return strict
 
 
 # ---------------------------------------------------------------- assembly
