@@ -32,11 +32,10 @@ def singular_cells(cells: np.ndarray, pbc: np.ndarray) -> np.ndarray:
 
 
 def cell_widths(cells: np.ndarray, pbc: np.ndarray) -> np.ndarray:
-    """[n, 3] distance between opposite faces along each periodic direction (inf where not periodic)."""
+    """[n, 3] distance between opposite faces along each periodic direction (inf where not periodic):
+    volume / area of the face spanned by the other two vectors."""
     basis = completed_basis(cells, pbc)
-    volume = np.abs(np.linalg.det(basis))
-    widths = np.full(pbc.shape, np.inf)
-    for axis in range(3):
-        face = np.linalg.norm(np.cross(basis[:, (axis + 1) % 3], basis[:, (axis + 2) % 3]), axis=1)
-        widths[:, axis] = np.where(pbc[:, axis], volume / np.maximum(face, 1e-300), np.inf)
-    return widths
+    normals = np.stack([np.cross(basis[:, (axis + 1) % 3], basis[:, (axis + 2) % 3]) for axis in range(3)], axis=1)
+    volume = np.abs(np.einsum("ij,ij->i", basis[:, 0], normals[:, 0]))  # a . (b x c), without a det per frame
+    faces = np.linalg.norm(normals, axis=2)
+    return np.where(pbc, volume[:, None] / np.maximum(faces, 1e-300), np.inf)
