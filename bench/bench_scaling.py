@@ -66,12 +66,14 @@ def phase_times(path: Path) -> dict:
 
 
 def measure_phases(path: Path) -> dict:
+    from fitcore.heap import keep_heap_margin
     from fitcore.io.inputs import DataOptions
     from fitcore.moments import CutoffScheme
     from fitcore.pipeline import PendingReduction, Reduction, worker_count
     sys.modules["torch"] = None  # import vesin without torch (as the workers do), outside the timing
     import vesin  # noqa: F401
     del sys.modules["torch"]
+    keep_heap_margin()  # as ljfit's commands run
     start = time.perf_counter()
     data, moments = PendingReduction([str(path)], Reduction(DataOptions(), CutoffScheme(8.5, True)),
                                      worker_count()).result()

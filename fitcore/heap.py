@@ -5,8 +5,8 @@ their own mmap, or returns the top of the heap to the OS once enough is free, so
 array of the same size is fresh memory again, and each of its pages costs a page fault
 when first written. On this project's machines that made word arithmetic on 10^5-element
 arrays twice as slow (the fixed-width reader: 12 ms against 6 ms for 10^5 atoms). Arrays
-under 32 MB therefore come from the heap, which keeps up to 256 MB free at its top (and
-grows 64 MB at a time): the same pages serve the next array. The thresholds are set
+under 32 MB therefore come from the heap, which keeps up to 64 MB free at its top (and
+grows 16 MB at a time): the same pages serve the next array. The thresholds are set
 explicitly because setting any of them stops glibc from adapting the others. The cost is
 resident memory: freed memory up to the trim threshold stays with the process. Nothing
 happens where malloc is not glibc's.
@@ -14,8 +14,8 @@ happens where malloc is not glibc's.
 import ctypes
 
 _SETTINGS = (  # glibc's <malloc.h> parameter numbers, and values
-    (-1, 256 << 20),  # M_TRIM_THRESHOLD: free memory kept at the top of the heap
-    (-2, 64 << 20),  # M_TOP_PAD: how much more the heap grows than asked for
+    (-1, 64 << 20),  # M_TRIM_THRESHOLD: free memory kept at the top of the heap
+    (-2, 16 << 20),  # M_TOP_PAD: how much more the heap grows than asked for
     (-3, 32 << 20),  # M_MMAP_THRESHOLD: larger arrays get their own mapping (32 MB is glibc's maximum)
 )
 
