@@ -465,7 +465,7 @@ def _locate_bad_line(buf: bytes, source: str, frames: list[_Frame]) -> None:
 
 
 def _strict(convert):
-    """``convert`` (float or int) refusing what numpy.loadtxt refuses but Python accepts: ``1_000``, non-ASCII digits."""
+    """``convert`` (float or int), refusing what numpy.loadtxt refuses but Python takes: ``1_000``, non-ASCII digits."""
     def strict(token: str):
         if not token.isascii() or "_" in token:
             raise ValueError(token)
