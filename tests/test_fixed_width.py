@@ -21,7 +21,7 @@ from fitcore.io.xyz import read_structures
 PROPERTY = settings(max_examples=400, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
 COLUMNS = (("species", "S", 1), ("pos", "R", 3))
-WITH_FORCES = COLUMNS + (("forces", "R", 3),)
+WITH_FRAGMENTS = COLUMNS + (("forces", "R", 3), ("fragment", "I", 1))
 FORMATS = ["%16.8f", "%13.6f", "%10.3f", "%9.1f", "%20.12f", "%16.10f"]  # each wide enough for |x| < 1e5
 
 
@@ -31,7 +31,7 @@ def block(text: bytes) -> np.ndarray:
 
 
 def reference(text: bytes, columns) -> dict[str, np.ndarray]:
-    """Split each line on whitespace and float() each token; ValueError if a line does not fit."""
+    """Split each line on whitespace and float() (int()) each token; ValueError if a line does not fit."""
     rows = [line.decode("ascii").split() for line in text.split(b"\n")[:-1]]
     width = sum(count for _, _, count in columns)
     if any(len(row) != width for row in rows):
@@ -39,7 +39,8 @@ def reference(text: bytes, columns) -> dict[str, np.ndarray]:
     out, k = {}, 0
     for name, kind, count in columns:
         cells = [[row[k + j] for j in range(count)] for row in rows]
-        values = np.array(cells, object if kind == "S" else float)
+        values = np.array(cells, {"S": object, "R": float, "I": object}[kind])
+        values = np.vectorize(int, otypes=[np.int64])(values) if kind == "I" else values
         out[name] = values[:, 0] if count == 1 else values
         k += count
     return out
@@ -50,6 +51,8 @@ def assert_same(parsed: dict[str, np.ndarray], expected: dict[str, np.ndarray]) 
     for name, values in expected.items():
         if values.dtype == object:
             assert [v.decode() for v in parsed[name]] == list(values)
+        elif values.dtype == np.int64:
+            assert parsed[name].dtype == np.int64 and np.array_equal(parsed[name], values)
         else:
             assert parsed[name].dtype == np.float64
             # bitwise: the sign of zero counts too
@@ -87,16 +90,17 @@ MUTATIONS = st.sampled_from(b" -+.eE0159\t\rxA_\x80\xff")
 @given(st.lists(st.lists(finite, min_size=6, max_size=6), min_size=1, max_size=8),
        st.lists(st.tuples(st.integers(0, 10 ** 6), MUTATIONS), min_size=1, max_size=4))
 def test_mutated_blocks_are_read_exactly_or_refused(values, mutations):
-    text = bytearray(formatted(["Ar"] * len(values), values, "%-2s", "%16.8f"))
+    lines = formatted(["Ar"] * len(values), values, "%-2s", "%16.8f").split(b"\n")[:-1]
+    text = bytearray(b"".join(b"%s %8d\n" % (line, k - 3) for k, line in enumerate(lines)))  # ASE's integer format
     for position, byte in mutations:
         at = position % len(text)
         if text[at] != 10:  # keep the line structure; the reader finds lines before it parses them
             text[at] = byte
-    parsed = parse_fixed_width(block(bytes(text)), WITH_FORCES)
+    parsed = parse_fixed_width(block(bytes(text)), WITH_FRAGMENTS)
     if parsed is None:
         return
     try:
-        expected = reference(bytes(text), WITH_FORCES)
+        expected = reference(bytes(text), WITH_FRAGMENTS)
     except (ValueError, UnicodeDecodeError) as err:
         pytest.fail(f"accepted a block that does not split into its columns ({err}): {bytes(text)!r}")
     assert_same(parsed, expected)
@@ -110,6 +114,7 @@ def test_ase_output_takes_the_fast_path_and_matches_ase(tmp_path, monkeypatch):
                           cell=np.diag([30.0, 31.0, 32.0]), pbc=True)
         atoms.calc = ase.calculators.singlepoint.SinglePointCalculator(
             atoms, energy=float(rng.normal()), forces=rng.normal(0, 1, (n, 3)))
+        atoms.new_array("fragment", rng.integers(-3, 1000, n))
         frames.append(atoms)
     path = tmp_path / "ase.extxyz"
     ase.io.write(path, frames)
@@ -122,6 +127,7 @@ def test_ase_output_takes_the_fast_path_and_matches_ase(tmp_path, monkeypatch):
     back = ase.io.read(path, ":")
     assert np.array_equal(dataset.positions, np.concatenate([a.positions for a in back]))
     assert np.array_equal(dataset.forces, np.concatenate([a.get_forces() for a in back]))
+    assert np.array_equal(dataset.fragments, np.concatenate([a.arrays["fragment"] for a in back]))
     symbols = [s for a in back for s in a.get_chemical_symbols()]
     assert [dataset.species_names[i] for i in dataset.species_index] == symbols
 
@@ -168,9 +174,21 @@ def test_refused(text):
     assert parse_fixed_width(block(text), COLUMNS) is None
 
 
-def test_integer_and_logical_columns_are_left_to_loadtxt():
-    text = b"Ar  1.000  2.000  3.000  4\n"
+def test_integer_columns_right_aligned():
+    text = formatted(["Ar", "Kr", "Xe"], [[0.5, 1, 2], [1.5, 2, 3], [2.5, 3, 4]], "%-2s", "%10.4f")
+    text = b"".join(line + b" %8d\n" % k for line, k in zip(text.split(b"\n")[:-1], [7, -12, 12345678]))
+    parsed = parse_fixed_width(block(text), COLUMNS + (("fragment", "I", 1),))
+    assert parsed["fragment"].dtype == np.int64 and parsed["fragment"].tolist() == [7, -12, 12345678]
+
+
+@pytest.mark.parametrize("value", [b"       1.0", b"        +1", b"       1e3", b"       1 2", b" 123456789"])
+def test_integers_refused(value):
+    """Not a plain integer, or more than eight characters of one (loadtxt reads those)."""
+    text = b"Ar 1.0 1.0 1.0          0\nAr 1.0 1.0 1.0 " + value + b"\n"
     assert parse_fixed_width(block(text), COLUMNS + (("fragment", "I", 1),)) is None
+
+
+def test_logical_columns_are_left_to_loadtxt():
     assert parse_fixed_width(block(b"Ar  1.000  2.000  3.000  T\n"), COLUMNS + (("fixed", "L", 1),)) is None
 
 

@@ -13,13 +13,14 @@ one little-endian uint64 per line (a strided view of the text, then one copy):
   the word(s) of the decimals, each summed with the SWAR digit arithmetic of
   simdjson/fast_float (three multiply-and-shift steps per word), then one division
   by 10**decimals. With the digits below 2**53 and the power of ten exact, IEEE
-  division rounds the exact decimal once: the result equals ``float(text)``.
+  division rounds the exact decimal once: the result equals ``float(text)``;
+- an integer ``[-]ddd`` (ASE's ``%8d``), right-aligned, is the word before its end.
 
 Every byte of every line is checked, columns that must hold a space or the point
 one by one, the rest with byte-class masks on the same words (digits, at most one
 minus right before them, spaces elsewhere). Anything else (exponents, ``+``, tabs,
-integer or logical columns, long labels, a field out of place) returns None, and
-the caller parses with numpy.loadtxt instead.
+logical columns, labels over eight bytes, integers over eight, a field out of place)
+returns None, and the caller parses with numpy.loadtxt instead.
 """
 import sys
 from dataclasses import dataclass
@@ -47,25 +48,26 @@ class _Label:
 
 
 @dataclass(frozen=True)
-class _Real:
+class _Number:
     first: int  # first column of its field
-    point: int  # column of the decimal point
-    end: int  # column after the last decimal
+    point: int  # column of the decimal point; of the end for an integer
+    end: int  # column after the last digit
 
 
 def parse_fixed_width(lines: np.ndarray, columns: tuple[Column, ...]) -> dict[str, np.ndarray] | None:
     """Columns of atom lines ``lines`` [n_lines, line_bytes] uint8 (each ending in a newline), or None.
 
-    Labels come back as byte strings (dtype S8), reals as float64 ([n] or [n, count]).
+    Labels come back as byte strings (dtype S8), reals as float64 and integers as int64 ([n] or
+    [n, count]).
     Every line must have exactly the fields ``columns`` name.
     """
-    if sys.byteorder != "little" or any(kind not in "SR" for _, kind, _ in columns) or len(lines) == 0:
+    if sys.byteorder != "little" or any(kind not in "SRI" for _, kind, _ in columns) or len(lines) == 0:
         return None
     fields = _layout(lines, [kind for _, kind, count in columns for _ in range(count)])
     if fields is None:
         return None
     words = _Words(lines)
-    values = [_labels(words, f) if isinstance(f, _Label) else _reals(words, f) for f in fields]
+    values = [_labels(words, f) if isinstance(f, _Label) else _numbers(words, f) for f in fields]
     if any(v is None for v in values):
         return None
     out, k = {}, 0
@@ -75,7 +77,7 @@ def parse_fixed_width(lines: np.ndarray, columns: tuple[Column, ...]) -> dict[st
     return out
 
 
-def _layout(lines: np.ndarray, kinds: list[str]) -> list[_Label | _Real] | None:
+def _layout(lines: np.ndarray, kinds: list[str]) -> list[_Label | _Number] | None:
     """Where each field sits, from the first line, checked column by column on all lines; None if the
     lines do not share one layout of ``kinds``."""
     content = _content_width(lines)
@@ -89,7 +91,7 @@ def _layout(lines: np.ndarray, kinds: list[str]) -> list[_Label | _Real] | None:
     cuts = [_blank_column(lines, end, next_start) for (_, end), (next_start, _) in zip(tokens, tokens[1:])]
     if None in cuts:
         return None
-    fields: list[_Label | _Real] = []
+    fields: list[_Label | _Number] = []
     for kind, (start, end), first, stop in zip(kinds, tokens, [0] + [c + 1 for c in cuts], cuts + [content]):
         if kind == "S":
             if stop - start > 8 or not _blank_columns(lines, first, start):
@@ -97,13 +99,17 @@ def _layout(lines: np.ndarray, kinds: list[str]) -> list[_Label | _Real] | None:
             fields.append(_Label(start, stop))
             continue
         points = np.flatnonzero(lines[0, start:end] == _POINT)
-        if len(points) != 1:
+        if kind == "I":
+            point = end
+        elif len(points) == 1 and 1 <= end - (start + int(points[0])) - 1 <= 16:
+            point = start + int(points[0])
+            if not (lines[:, point] == _POINT).all():
+                return None
+        else:
             return None
-        point = start + int(points[0])
-        if not (1 <= end - point - 1 <= 16 and (lines[:, point] == _POINT).all() and _blank_columns(lines, end, stop)
-                and _blank_columns(lines, first, point - 8)):  # at most eight bytes before the point are digits
-            return None
-        fields.append(_Real(first, point, end))
+        if not (_blank_columns(lines, end, stop) and _blank_columns(lines, first, point - 8)):
+            return None  # (at most eight bytes before the point, or the end, hold a number's digits)
+        fields.append(_Number(first, point, end))
     return fields
 
 
@@ -173,31 +179,42 @@ def _labels(words: _Words, field: _Label) -> np.ndarray | None:
     return (word & run).view("S8")
 
 
-def _reals(words: _Words, field: _Real) -> np.ndarray | None:
-    """The numbers ``[-]digits.digits`` of ``field``, right-aligned on its point; None if one is not."""
-    decimals = field.end - field.point - 1
+def _numbers(words: _Words, field: _Number) -> np.ndarray | None:
+    """The numbers ``[-]digits.digits`` (``[-]digits`` for an integer) of ``field``, right-aligned on its
+    point or end; None if one is not."""
     whole = _with_low_bytes(words.at(field.point - 8), max(0, field.first - (field.point - 8)), _SPACE)
+    signed = _signed_digits(whole)
+    if signed is None:
+        return None
+    units, negative = signed
+    if field.point == field.end:
+        integers = units.astype(np.int64)
+        return np.negative(integers, out=integers, where=negative)
+    decimals = field.end - field.point - 1
     fraction = np.stack([words.at(field.end - 8 * k) for k in range(-(-decimals // 8), 0, -1)], axis=1)
     fraction[:, 0] = _with_low_bytes(fraction[:, 0], 8 * fraction.shape[1] - decimals, _ZERO)
-    if not (_digit_bytes(fraction) == _HIGH).all():
+    scale = 10 ** decimals
+    if not (_digit_bytes(fraction) == _HIGH).all() or units.max(initial=0) >= _EXACT // scale:
         return None
-    space, minus, digit = _equal_bytes(whole, _SPACE), _equal_bytes(whole, _MINUS), _digit_bytes(whole)
+    values = (units * np.uint64(scale) + _digits_value(fraction)).astype(np.float64) / float(scale)
+    return np.negative(values, out=values, where=negative)
+
+
+def _signed_digits(word: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(value, whether negative) of ``word``s that read spaces, an optional minus, then at least one digit
+    up to their last byte; None if one does not."""
+    space, minus, digit = _equal_bytes(word, _SPACE), _equal_bytes(word, _MINUS), _digit_bytes(word)
     below_digits = ~((digit >> np.uint64(7)) * np.uint64(0xFF))  # 2**(8 j) - 1 when the digits are the top bytes
     first_digit = below_digits + np.uint64(1)
     checks = (
         (space | minus | digit) == _HIGH,  # only spaces, minus and digits
-        (below_digits & first_digit) == 0,  # the digits are one run up to the point
-        digit >> np.uint64(63) == 1,  # at least one, right before the point
+        (below_digits & first_digit) == 0,  # the digits are one run up to the last byte
+        digit >> np.uint64(63) == 1,  # at least one, in the last byte
         (minus == 0) | (minus == ((first_digit << np.uint64(7)) >> np.uint64(8))),  # a minus right before them
     )
     if not all(check.all() for check in checks):
         return None
-    units = _digits_value((whole & ~((minus >> np.uint64(7)) * np.uint64(0x0F)))[:, None])
-    scale = 10 ** decimals
-    if units.max(initial=0) >= _EXACT // scale:
-        return None
-    values = (units * np.uint64(scale) + _digits_value(fraction)).astype(np.float64) / float(scale)
-    return np.negative(values, out=values, where=minus != 0)
+    return _digits_value((word & ~((minus >> np.uint64(7)) * np.uint64(0x0F)))[:, None]), minus != 0
 
 
 def _equal_bytes(words: np.ndarray, byte: int) -> np.ndarray:
