@@ -24,7 +24,7 @@ def keep_heap_margin() -> bool:
     """Set glibc's malloc to keep freed memory (for this process and the workers it forks); whether it took."""
     try:
         mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # not glibc (macOS, musl without mallopt, Windows)
+    except (OSError, AttributeError, TypeError):  # not glibc: no mallopt (macOS), no CDLL(None) (Windows)
         return False
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     return all(mallopt(parameter, value) == 1 for parameter, value in _SETTINGS)
