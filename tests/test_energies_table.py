@@ -21,6 +21,14 @@ def frames_path(tmp_path) -> str:
     return str(path)
 
 
+def table_error(tmp_path, text: str | bytes, line: int | None, match: str) -> None:
+    """Reading the table ``text`` fails with an InputError that starts with ``path:line:`` and matches ``match``."""
+    path = table(tmp_path, text)
+    place = re.escape(path if line is None else f"{path}:{line}")
+    with pytest.raises(InputError, match=f"^{place}: {match}"):
+        read_energy_table(path)
+
+
 def table(tmp_path, text: str | bytes, name: str = "energies.csv") -> str:
     path = tmp_path / name
     path.write_bytes(text.encode() if isinstance(text, str) else text)
@@ -97,56 +105,40 @@ def test_missing_energies_after_join_are_an_error(tmp_path, frames_path):
 @pytest.mark.parametrize("header,missing", [("frame,energy", "name"), ("name,e", "energy"), ("name\tvalue", "energy"),
                                             ("a,-1", "name")])
 def test_header_without_name_or_energy(tmp_path, header, missing):
-    path = table(tmp_path, f"{header}\na,-1\n")
-    with pytest.raises(InputError, match=f"^{re.escape(path)}:1: header has no '{missing}' column"):
-        read_energy_table(path)
+    table_error(tmp_path, f"{header}\na,-1\n", 1, f"header has no '{missing}' column")
 
 
 @pytest.mark.parametrize("value,match", [("low", "energy 'low' is not a number"), ("", "energy '' is not a number"),
                                          ("nan", "energy nan is not finite"), ("-inf", "energy -inf is not finite")])
 def test_bad_energy_names_the_line(tmp_path, value, match):
-    path = table(tmp_path, f"name,energy\na,-1\n\nb,{value}\n")
-    with pytest.raises(InputError, match=f"^{re.escape(path)}:4: {match}"):
-        read_energy_table(path)
+    table_error(tmp_path, f"name,energy\na,-1\n\nb,{value}\n", 4, match)
 
 
 @pytest.mark.parametrize("weight,match", [("0", "weight 0.0 must be positive"), ("-2", "weight -2.0 must be positive"),
                                           ("x", "weight 'x' is not a number")])
 def test_bad_weight(tmp_path, weight, match):
-    path = table(tmp_path, f"name,energy,weight\na,-1,{weight}\n")
-    with pytest.raises(InputError, match=f"^{re.escape(path)}:2: {match}"):
-        read_energy_table(path)
+    table_error(tmp_path, f"name,energy,weight\na,-1,{weight}\n", 2, match)
 
 
 def test_duplicate_names(tmp_path):
-    path = table(tmp_path, "name,energy\na,-1\nb,2\na,-1\n")
-    with pytest.raises(InputError, match=f"^{re.escape(path)}:4: name 'a' appears twice \\(first at line 2\\)"):
-        read_energy_table(path)
+    table_error(tmp_path, "name,energy\na,-1\nb,2\na,-1\n", 4, "name 'a' appears twice \\(first at line 2\\)")
 
 
 def test_short_row(tmp_path):
-    path = table(tmp_path, "name,energy,weight\na,-1\n")
-    with pytest.raises(InputError, match=f"^{re.escape(path)}:2: 2 fields but the header has 3"):
-        read_energy_table(path)
+    table_error(tmp_path, "name,energy,weight\na,-1\n", 2, "2 fields but the header has 3")
 
 
 def test_decimal_comma_is_an_error_not_a_silent_zero(tmp_path):
-    path = table(tmp_path, "name,energy\na,-1.5\nb,-0,042\n")
-    with pytest.raises(InputError, match=f"^{re.escape(path)}:3: 3 fields but the header has 2 .*decimal comma"):
-        read_energy_table(path)
+    table_error(tmp_path, "name,energy\na,-1.5\nb,-0,042\n", 3, "3 fields but the header has 2 .*decimal comma")
 
 
 @pytest.mark.parametrize("content", [b"", b"\n\nname,energy\n"])
 def test_empty_table(tmp_path, content):
-    path = table(tmp_path, content)
-    with pytest.raises(InputError, match=f"^{re.escape(path)}: energies table is empty"):
-        read_energy_table(path)
+    table_error(tmp_path, content, None, "energies table is empty")
 
 
 def test_binary_table(tmp_path):
-    path = table(tmp_path, b"\xff\xd8\xff\xe0 jpeg")
-    with pytest.raises(InputError, match=f"^{re.escape(path)}: looks like a binary file"):
-        read_energy_table(path)
+    table_error(tmp_path, b"\xff\xd8\xff\xe0 jpeg", None, "looks like a binary file")
 
 
 def test_missing_table(tmp_path, frames_path):
