@@ -57,9 +57,8 @@ class _Number:
 def parse_fixed_width(lines: np.ndarray, columns: tuple[Column, ...]) -> dict[str, np.ndarray] | None:
     """Columns of atom lines ``lines`` [n_lines, line_bytes] uint8 (each ending in a newline), or None.
 
-    Labels come back as byte strings (dtype S8), reals as float64 and integers as int64 ([n] or
-    [n, count]).
-    Every line must have exactly the fields ``columns`` name.
+    Labels come back as byte strings (dtype S8), reals as float64 and integers as int64, each
+    [n] or [n, count]. Every line must have exactly the fields ``columns`` name.
     """
     if sys.byteorder != "little" or any(kind not in "SRI" for _, kind, _ in columns) or len(lines) == 0:
         return None
@@ -98,14 +97,8 @@ def _layout(lines: np.ndarray, kinds: list[str]) -> list[_Label | _Number] | Non
                 return None
             fields.append(_Label(start, stop))
             continue
-        points = np.flatnonzero(lines[0, start:end] == _POINT)
-        if kind == "I":
-            point = end
-        elif len(points) == 1 and 1 <= end - (start + int(points[0])) - 1 <= 16:
-            point = start + int(points[0])
-            if not (lines[:, point] == _POINT).all():
-                return None
-        else:
+        point = end if kind == "I" else _point(lines, start, end)
+        if point is None:
             return None
         if not (_blank_columns(lines, end, stop) and _blank_columns(lines, first, point - 8)):
             return None  # (at most eight bytes before the point, or the end, hold a number's digits)
@@ -113,18 +106,26 @@ def _layout(lines: np.ndarray, kinds: list[str]) -> list[_Label | _Number] | Non
     return fields
 
 
+def _point(lines: np.ndarray, start: int, end: int) -> int | None:
+    """The column of the one point in the first line's token ``start:end``, followed by 1 to 16 decimals
+    and a point in that column of every line; None otherwise."""
+    points = start + np.flatnonzero(lines[0, start:end] == _POINT)
+    if len(points) != 1 or not 1 <= end - points[0] - 1 <= 16 or not (lines[:, points[0]] == _POINT).all():
+        return None
+    return int(points[0])
+
+
 class _Words:
     """Any eight consecutive bytes of every line as one little-endian uint64 each."""
 
     def __init__(self, lines: np.ndarray):
-        self.width = lines.shape[1]
+        self.n_lines, self.width = lines.shape
         self.padded = np.full(lines.size + 16, _SPACE, np.uint8)  # 8 spaces before and after: windows may overhang
         self.padded[8:-8] = lines.reshape(-1)
 
     def at(self, column: int) -> np.ndarray:
         """[n_lines] uint64: bytes ``column`` .. ``column + 7`` of each line (byte ``column`` is the lowest)."""
-        n_lines = (len(self.padded) - 16) // self.width
-        return np.ndarray((n_lines,), "<u8", self.padded, offset=8 + column, strides=(self.width,)).copy()
+        return np.ndarray((self.n_lines,), "<u8", self.padded, offset=8 + column, strides=(self.width,)).copy()
 
 
 def _blank_column(lines: np.ndarray, start: int, stop: int) -> int | None:
