@@ -39,8 +39,8 @@ def reference(text: bytes, columns) -> dict[str, np.ndarray]:
     out, k = {}, 0
     for name, kind, count in columns:
         cells = [[row[k + j] for j in range(count)] for row in rows]
-        values = np.array(cells, {"S": object, "R": float, "I": object}[kind])
-        values = np.vectorize(int, otypes=[np.int64])(values) if kind == "I" else values
+        convert = {"S": str, "R": float, "I": int}[kind]
+        values = np.array([[convert(c) for c in row] for row in cells], {"S": object, "R": float, "I": np.int64}[kind])
         out[name] = values[:, 0] if count == 1 else values
         k += count
     return out
