@@ -22,8 +22,9 @@ on its second atom (C_n f_n(r) - C_m f_m(r)) d, with d the vector from the first
     e_k(r) = r^-k - rc^-k    (shifted cutoff, LAMMPS pair_modify shift yes; plain cut: r^-k)
     f_k(r) = k r^-(k+2)      (-d/dr r^-k, divided by r; the shift does not change forces)
 
-Tail correction (LAMMPS pair_modify tail yes): in a periodic cell of volume V, the pairs beyond
-rc are taken as uniformly spread, adding per pair type (a, b) of N_a and N_b atoms
+Tail correction (LAMMPS pair_modify tail yes, which LAMMPS does not allow with shift yes): in a
+periodic cell of volume V, the pairs beyond rc are taken as uniformly spread, adding per pair
+type (a, b) of N_a and N_b atoms
 
     E_tail = 2 pi N_a N_b / V [C_n rc^(3-n) / (n-3) - C_m rc^(3-m) / (m-3)]     (twice that for a != b)
 
@@ -90,7 +91,12 @@ class Form:
     @property
     def label(self) -> str:
         """As --potential takes it: lj, lj96, mie:N,M."""
-        return f"mie:{self.n:g},{self.m:g}" if self.name == "mie" else self.name
+        return f"mie:{number_text(self.n)},{number_text(self.m)}" if self.name == "mie" else self.name
+
+    @property
+    def title(self) -> str:
+        """For people: Lennard-Jones, Lennard-Jones 9-6, Mie 14-6."""
+        return {"lj": "Lennard-Jones", "lj96": "Lennard-Jones 9-6"}.get(self.name, f"Mie {self.n:g}-{self.m:g}")
 
     def coefficients(self, eps, sigma):
         """C_n, C_m from eps (energy) and sigma (length) of the same shape, numpy or torch."""
@@ -103,7 +109,12 @@ class Form:
 
     def lammps_coeff_extra(self) -> str:
         """What pair_coeff takes after epsilon and sigma: the exponents for mie/cut."""
-        return f" {self.n:.10g} {self.m:.10g}" if self.name == "mie" else ""
+        return f" {number_text(self.n)} {number_text(self.m)}" if self.name == "mie" else ""
+
+
+def number_text(value: float) -> str:
+    """12 for 12.0, else the shortest text that reads back as the same double."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def mie_prefactor(n: float, m: float) -> float:
@@ -248,7 +259,13 @@ class CutoffScheme:
 
     def tail_terms(self) -> tuple[float, float]:
         """t_n, t_m: E_tail = N_a N_b / V (C_n t_n - C_m t_m) per ordered pair of types."""
+        if self.shift:
+            raise InputError(TAIL_AND_SHIFT)
         return tail_terms(self.radius, self.exponents)
+
+
+TAIL_AND_SHIFT = ("the tail correction cannot be combined with shifted energies (as in LAMMPS, which refuses "
+                  "pair_modify shift yes with tail yes: the tail is the integral of the unshifted potential)")
 
 
 def pair_energy_terms(r, exponents: tuple[float, float], shift_at: float | None = None):

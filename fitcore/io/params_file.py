@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..params import KINDS, LJParams, Layout, canonical_mixing, check_values, unit_factors
-from ..potential import form_named, tail_terms
+from ..potential import CutoffScheme, form_named
 
 FORMAT = "ljfit-params/1"
 TOP_KEYS = {"format", "potential", "exponents", "mixing", "cutoff", "shift", "tail", "units", "species", "pairs",
@@ -76,7 +76,7 @@ def params_from_dict(data, path: str) -> tuple[LJParams, dict]:
             raise InputError(f"{path}: {key} must be true or false")
     if tail:
         try:
-            tail_terms(cutoff, form.exponents)  # a cutoff, and exponents for which the tail is finite
+            CutoffScheme(cutoff, shift, tail, form.exponents).tail_terms()  # a cutoff, no shift, finite tail
         except InputError as err:
             raise InputError(f"{path}: tail true: {err}") from None
     from ..units import length_factor
