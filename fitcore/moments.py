@@ -95,7 +95,7 @@ class Moments:
         return self.force12 is not None
 
 
-def reduce_pairs(pairs: PairSet, dataset: Dataset, scheme: CutoffScheme, with_forces: bool,
+def moments_of_pairs(pairs: PairSet, dataset: Dataset, scheme: CutoffScheme, with_forces: bool,
                  n_types: int) -> Moments:
     """Moments of the frames ``pairs.frames`` (a chunk) from their pairs."""
     f0, f1 = pairs.frames.start, pairs.frames.stop
@@ -182,7 +182,7 @@ def compute_moments(dataset: Dataset, scheme: CutoffScheme, scope: str = "all", 
     n_types = len(dataset.type_names)
     parts = []
     for pairs in iter_pairs(dataset, scheme.radius, scope, max_pairs, all_pairs_if_isolated, vectors=with_forces):
-        parts.append(reduce_pairs(pairs, dataset, scheme, with_forces, n_types))
+        parts.append(moments_of_pairs(pairs, dataset, scheme, with_forces, n_types))
         if progress is not None:
             progress(pairs.frames.stop)
     return concat_moments(parts)

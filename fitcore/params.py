@@ -15,14 +15,13 @@ are LAMMPS' (``pair_modify mix``):
                 sigma_ij = ((sigma_i^6 + sigma_j^6) / 2)^(1/6)
     none        every pair type that occurs has its own epsilon and sigma
 """
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .errors import InputError
+from .spec import MIXING_ALIASES, MIXING_RULES  # the names live with the other choice lists
 
-MIXING_RULES = ("lorentz-berthelot", "geometric", "sixthpower", "none")
-MIXING_ALIASES = {"arithmetic": "lorentz-berthelot", "lb": "lorentz-berthelot"}
 KINDS = ("epsilon", "sigma")
 
 
@@ -117,7 +116,6 @@ class LJParams:
     cutoff: float | None  # Å
     shift: bool = False
     stderr: np.ndarray | None = None  # [n_params], from a fit
-    fit: dict = field(default_factory=dict)  # the fit section of a params file
 
     @property
     def names(self) -> list[str]:
