@@ -75,7 +75,8 @@ def fit_config(kw: dict) -> RunConfig:
     bounds = {name: (lo * units.parameter_factor(name), hi * units.parameter_factor(name))
               for name, (lo, hi) in kw["bounds"].items()}
     spec = FitSpec(mixing=kw["mixing"], offset=kw["offset"], init=in_internal,
-                   init_params=read_params(kw["init_file"])[0] if kw["init_file"] else None, fixed=tuple(kw["fix"]),
+                   init_params=read_params(kw["init_file"])[0] if kw["init_file"] not in (None, "uff") else None,
+                   fixed=tuple(kw["fix"]),
                    bounds=bounds, forces=kw["forces"], force_weight=kw["force_weight"], per_atom=kw["per_atom"])
     options = FitOptions(method=kw["method"], algorithm=kw["algorithm"], loss=kw["loss"], f_scale=kw["f_scale"],
                          ftol=kw["ftol"], xtol=kw["xtol"], gtol=kw["gtol"], max_nfev=kw["max_nfev"], niter=kw["niter"],

@@ -1,6 +1,7 @@
 """The body of ``ljfit fit``: RunConfig -> library calls -> report and files."""
 import contextlib
 import sys
+from dataclasses import replace
 
 from .config import RunConfig, fit_config
 from .output import EXIT_NOT_CONVERGED, EXIT_OK
@@ -14,6 +15,8 @@ def run_fit_command(kw: dict, reporter) -> int:
     from .loading import load
     config = fit_config(kw)
     dataset, moments = load(config, reporter, config.spec.forces, need_energies=True)
+    if kw["init_file"] == "uff":
+        config = replace(config, spec=_with_uff_start(config.spec, dataset.type_names))
     hopping = config.fit_options.method == "basinhopping"
     try:
         with reporter.progress("basin-hopping", config.fit_options.niter) if hopping else contextlib.nullcontext() \
@@ -27,6 +30,15 @@ def run_fit_command(kw: dict, reporter) -> int:
     report = fit_report(result, config.units, _provenance(config))
     _write_outputs(config, report, dataset, reporter)
     return _finish(config, report, reporter)
+
+
+def _with_uff_start(spec, type_names):
+    from fitcore.errors import InputError
+    from fitcore.uff import uff_params
+    try:
+        return replace(spec, init_params=uff_params(type_names))
+    except InputError as err:
+        raise InputError(f"--init-file uff: {err}") from None
 
 
 def _write_outputs(config: RunConfig, report, dataset, reporter) -> None:
