@@ -10,9 +10,11 @@ from fitcore.io.xyz import ReadOptions
 from fitcore.spec import FitOptions, FitSpec, ModelOptions
 from fitcore.units import Units
 
+from .options import scheduler_config
 from .output import resolve_format
 
-NOT_RECORDED = ("files", "output", "residuals", "plot", "fmt", "quiet", "debug")  # options left out of params files
+NOT_RECORDED = ("files", "output", "residuals", "plot", "fmt", "quiet", "debug", "scheduler",
+                "scheduler_file")  # options left out of params files (where a run happened is not what it fitted)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,6 +35,7 @@ class RunConfig:
     fmt: str  # table | csv | json (auto already resolved)
     cache: str | None = None
     threads: int | None = None
+    scheduler: object | None = None  # fitcore.cluster.Scheduler: featurize on a Dask cluster
     outputs: Outputs = Outputs()
     spec: FitSpec | None = None  # fit only
     fit_options: FitOptions | None = None  # fit only
@@ -59,6 +62,7 @@ def _base(kw: dict, model: ModelOptions, **extra) -> RunConfig:
     units = _units(kw)
     return RunConfig(files=tuple(kw["files"]), data=_data(kw, units), units=units, model=model,
                      fmt=resolve_format(kw["fmt"]), cache=kw.get("cache"), threads=kw.get("threads"),
+                     scheduler=scheduler_config(kw),
                      options={k: v for k, v in kw.items() if k not in NOT_RECORDED}, **extra)
 
 

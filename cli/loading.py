@@ -6,11 +6,12 @@ from .config import RunConfig
 
 def load(config: RunConfig, reporter, with_forces: bool, need_energies: bool = False,
          warm: tuple[str, ...] = ("torch", "scipy.optimize"), counting_only: bool = False,
-         cutoff_needed: str = "--cutoff"):
+         cutoff_needed: str = "--cutoff", coordinates: bool = False):
     """(dataset, moments) of a command's inputs under ``config.model``.
 
     The modules in ``warm`` are imported while the workers read: the start-up costs overlap.
     ``counting_only`` (inspect): non-periodic frames get all their pairs, and no physics warnings.
+    ``coordinates``: keep positions and other columns (also kept for inspect and the direct engine).
     With ``config.cache`` the featurization is looked up in, or stored to, that folder.
     """
     from fitcore.heap import keep_heap_margin
@@ -18,7 +19,8 @@ def load(config: RunConfig, reporter, with_forces: bool, need_energies: bool = F
     from fitcore.pipeline import Featurization
     keep_heap_margin()
     model = config.model
-    job = Featurization(config.data, model.scheme, model.scope, with_forces, counting_only, cutoff_needed)
+    coordinates = coordinates or counting_only or model.engine == "direct"
+    job = Featurization(config.data, model.scheme, model.scope, with_forces, counting_only, cutoff_needed, coordinates)
     dataset, moments = _featurize(list(config.files), job, config, reporter, warm)
     dataset = finish_dataset(dataset, config.data)
     if need_energies:
@@ -51,7 +53,11 @@ def _featurize(paths: list[str], job, config: RunConfig, reporter, warm: tuple[s
                 importlib.import_module(module)
             return entry
     with reporter.progress("reading, pairs and moments", None) as update:
-        pending = PendingFeaturization(paths, job, worker_count(config.threads), update)
+        if config.scheduler is not None:
+            from fitcore.cluster import ClusterFeaturization
+            pending = ClusterFeaturization(paths, job, config.scheduler, update)
+        else:
+            pending = PendingFeaturization(paths, job, worker_count(config.threads), update)
         for module in warm:
             importlib.import_module(module)
         dataset, moments = pending.result()

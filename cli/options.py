@@ -93,15 +93,26 @@ def _threads(ctx, param, value):
 
 def _existing_inputs(ctx, param, values):
     """Input files must exist (globs must match): a usage error otherwise, like a missing --energies file.
-    Returns the paths with quoted globs expanded, once for the whole command."""
+    The paths with globs expanded (once: the commands use them as they are)."""
     from fitcore.errors import InputError
     from fitcore.io.inputs import expand_paths
+    try:
+        paths = expand_paths(list(values))
+    except InputError as err:
+        raise click.BadParameter(str(err), ctx, param) from None
     missing = [v for v in values if v != "-" and not os.path.exists(v) and not any(c in v for c in "*?[")]
     if missing:
         raise click.BadParameter(f"{missing[0]}: no such file", ctx, param)
+    return tuple(paths)
+
+
+def _scheduler(ctx, param, value):
+    if value is None:
+        return value
+    from fitcore.cluster import check_address
     try:
-        return tuple(expand_paths(list(values)))
-    except InputError as err:
+        return check_address(value)
+    except ValueError as err:
         raise click.BadParameter(str(err), ctx, param) from None
 
 
@@ -159,6 +170,14 @@ data_options = _stack(
                  help="Unit of coordinates in the inputs; parameters come out in it."),
 )
 
+cluster_options = _stack(
+    click.option("--scheduler", callback=_scheduler, metavar="ADDRESS",
+                 help="Read and reduce on a Dask cluster: a scheduler address (tcp://host:port), or local:N for "
+                      "N worker processes here. Needs pip install 'ljfit[dask]'."),
+    click.option("--scheduler-file", type=click.Path(exists=True, dir_okay=False),
+                 help="The same, with the scheduler named in a scheduler file (dask-mpi, dask-jobqueue)."),
+)
+
 interaction_options = _stack(
     click.option("--interactions", type=click.Choice(SCOPES), default="all", show_default=True,
                  help="Which pairs count: all, or only pairs between different fragments."),
@@ -168,6 +187,17 @@ interaction_options = _stack(
                  help="torch device: cpu, cuda, cuda:1, ..."),
     click.option("--dtype", type=click.Choice(DTYPES), default="float64", show_default=True),
 )
+
+
+def scheduler_config(kw: dict):
+    """The Dask scheduler of --scheduler or --scheduler-file, or None for local worker processes."""
+    address, file = kw.get("scheduler"), kw.get("scheduler_file")
+    if address is None and file is None:
+        return None
+    if address is not None and file is not None:
+        raise click.UsageError("--scheduler and --scheduler-file: give one of them, not both")
+    from fitcore.cluster import Scheduler
+    return Scheduler(address=address, file=file)
 
 
 def parse_assignments(ctx, param, values):

@@ -3,8 +3,8 @@ import click
 
 from fitcore.spec import ALGORITHMS, LOSSES, METHODS, MIXING_ALIASES, MIXING_RULES, OFFSETS
 
-from ..options import (common_options, data_options, init_file_or_uff, interaction_options, parse_assignments,
-                       parse_bounds, writable_path)
+from ..options import (cluster_options, common_options, data_options, init_file_or_uff, interaction_options,
+                       parse_assignments, parse_bounds, writable_path)
 from ..output import guarded
 
 EXAMPLE = """\b
@@ -66,6 +66,7 @@ Exit codes: 0 ok, 1 bad input or failed run, 2 usage error, 3 not converged.
 @click.option("--plot", type=click.Path(dir_okay=False), callback=writable_path,
               help="Write a parity plot (PNG, PDF, SVG).")
 @click.option("--cache", type=click.Path(file_okay=False), help="Folder caching moments between runs.")
+@cluster_options
 @common_options
 @guarded
 def fit(**kw):
