@@ -53,9 +53,11 @@ def _data(kw: dict, units: Units) -> DataOptions:
 
 
 def _model(kw: dict, cutoff: float | None, shift: bool) -> ModelOptions:
+    from fitcore.potential import parse_form
     return ModelOptions(cutoff=cutoff, shift=shift, scope=kw.get("interactions", "all"),
                         engine=kw.get("engine", "moments"), device=kw.get("device", "cpu"),
-                        dtype=kw.get("dtype", "float64"))
+                        dtype=kw.get("dtype", "float64"), form=parse_form(kw.get("potential") or "lj"),
+                        tail=bool(kw.get("tail")))
 
 
 def _base(kw: dict, model: ModelOptions, **extra) -> RunConfig:
@@ -74,6 +76,11 @@ def inspect_config(kw: dict) -> RunConfig:
 def fit_config(kw: dict) -> RunConfig:
     """Reads --init-file too: a bad one fails before the (long) reading of the data."""
     from fitcore.io.params_file import read_params
+    if kw["tail"] and kw["shift"]:
+        import click
+
+        from fitcore.potential import TAIL_AND_SHIFT
+        raise click.UsageError(f"--tail with --shift: {TAIL_AND_SHIFT}")
     units = _units(kw)
     in_internal = {name: value * units.parameter_factor(name) for name, value in kw["init"].items()}
     bounds = {name: (lo * units.parameter_factor(name), hi * units.parameter_factor(name))
@@ -100,4 +107,5 @@ def predict_config(kw: dict, params, warn) -> RunConfig:
     elif kw["cutoff"] is not None:
         cutoff = kw["cutoff"] * units.length_factor
     outputs = Outputs(plot=kw["plot"], structures=kw["write_structures"])
-    return _base(kw, _model(kw, cutoff, params.shift), outputs=outputs)
+    model = _model({**kw, "potential": params.form.label, "tail": params.tail}, cutoff, params.shift)
+    return _base(kw, model, outputs=outputs)

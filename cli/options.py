@@ -200,6 +200,16 @@ def scheduler_config(kw: dict):
     return Scheduler(address=address, file=file)
 
 
+def potential_form(ctx, param, value):
+    """--potential lj|lj96|mie:N,M, checked here and kept as its canonical text (lj96, mie:14,6)."""
+    from fitcore.errors import InputError
+    from fitcore.potential import parse_form
+    try:
+        return parse_form(value).label
+    except InputError as err:
+        raise click.BadParameter(str(err), ctx, param) from None
+
+
 def parse_assignments(ctx, param, values):
     """NAME=VALUE options -> {name: float}; epsilon and sigma must be positive."""
     out = {}

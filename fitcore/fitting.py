@@ -32,11 +32,12 @@ def targets_for(dataset: Dataset, layout: Layout, with_forces: bool) -> Targets:
 def fit_dataset(dataset: Dataset, moments: Moments, model: ModelOptions, spec: FitSpec, options: FitOptions,
                 progress=None) -> FitResult:
     """Fit ``spec`` to the dataset under ``model`` with the optimizer ``options``."""
-    mixing = canonical_mixing(spec.mixing)
+    mixing = canonical_mixing(spec.mixing or model.pair_form.default_mixing)
     if spec.forces and (dataset.forces is None or not dataset.has_forces.any()):
         raise InputError("--forces: no frame carries forces (a forces:R:3 column)")
     mentioned = list(spec.init) + list(spec.fixed) + list(spec.bounds)
     layout = layout_for(dataset.type_names, mixing, spec.offset, dataset.species_names, mentioned, spec.init_params)
+    layout = replace(layout, form=model.pair_form)
     notes = []
     if layout.per_type and spec.init_params is not None and spec.init_params.layout.pairs:
         notes.append(f"the pairs of the init file have their own parameters here too (overrides of the mixing "
@@ -54,7 +55,7 @@ def fit_dataset(dataset: Dataset, moments: Moments, model: ModelOptions, spec: F
     problem = Problem(layout, engine, targets, weighting, start.theta, start.free, compressed)
     outcome = run_fit(problem, start, options, progress)
     absent = tuple(n for n, c in zip(pair_type_names(dataset.type_names), moments.pair_count) if c == 0)
-    params = LJParams(layout, start.theta, model.cutoff, model.shift)
+    params = LJParams(layout, start.theta, model.cutoff, model.shift, tail=model.tail)
     result = summarize(problem, start, outcome, options, params, absent)
     _warn_poor_fit(result, layout)
     return result

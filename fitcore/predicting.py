@@ -16,6 +16,9 @@ def predict_dataset(dataset: Dataset, moments: Moments | None, params: LJParams,
 
     from .model import coefficients, offset_design
     layout = params.layout
+    if (model.pair_form, model.tail) != (params.form, params.tail):
+        raise InputError(f"{source}: the parameters are for potential {params.form.label} (tail {params.tail}) but "
+                         f"the model options say {model.pair_form.label} (tail {model.tail})")
     missing = [t for t in dataset.type_names if t not in layout.type_names]
     if missing:
         raise InputError(f"{source}: no parameters for type(s) {', '.join(missing)} found in the data "

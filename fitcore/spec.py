@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the CLI imports this module for its choice lists: it stays free of numpy and torch
     from .moments import CutoffScheme
     from .params import LJParams
+    from .potential import Form
 
-MIXING_RULES = ("lorentz-berthelot", "geometric", "sixthpower", "none")  # LAMMPS' pair_modify mix, and none
-MIXING_ALIASES = {"arithmetic": "lorentz-berthelot", "lb": "lorentz-berthelot"}
+# the names of potential.MIXING_RULES and their aliases, here without numpy for the CLI's choices
+# (tests/test_spec.py holds the two equal)
+MIXING_CHOICES = ("lorentz-berthelot", "arithmetic", "geometric", "sixthpower", "none")
 SCOPES = ("all", "inter-fragment")  # which pairs count
 ENGINES = ("moments", "direct")  # pair-moment model, or the pairwise reference path
 DTYPES = ("float64", "float32")
@@ -30,17 +32,24 @@ class ModelOptions:
     engine: str = "moments"  # one of ENGINES
     device: str = "cpu"
     dtype: str = "float64"  # one of DTYPES
+    form: "Form | None" = None  # the pair form (potential.py); None: lj
+    tail: bool = False  # the analytic tail correction (periodic frames)
+
+    @property
+    def pair_form(self) -> "Form":
+        from .potential import LJ
+        return self.form or LJ
 
     @property
     def scheme(self) -> "CutoffScheme":
         from .moments import CutoffScheme
-        return CutoffScheme(self.cutoff, self.shift)
+        return CutoffScheme(self.cutoff, self.shift, self.tail, self.pair_form.exponents)
 
 
 @dataclass(frozen=True, kw_only=True)
 class FitSpec:
     """What is fitted: mixing, offsets, starting values, fixed parameters, bounds, weighting."""
-    mixing: str = "lorentz-berthelot"  # one of MIXING_RULES (or an alias)
+    mixing: str | None = None  # one of MIXING_CHOICES; None: the form's default (sixthpower for lj96, else LB)
     offset: str = "none"  # one of OFFSETS
     init: dict = field(default_factory=dict)  # name -> value (eV, Å)
     init_params: "LJParams | None" = None  # starting values from a params file
