@@ -11,12 +11,12 @@ from synth import random_dataset, with_reference
 
 from fitcore.cache import cache_key
 from fitcore.errors import InputError
-from fitcore.fit import FitOptions
 from fitcore.model import DirectEngine, MomentEngine, coefficients
 from fitcore.moments import compute_moments
 from fitcore.params import Layout
 from fitcore.potential import CutoffScheme, parse_form
-from fitcore.workflow import FitSpec, ModelOptions, fit_dataset
+from fitcore.fitting import fit_dataset
+from fitcore.spec import FitOptions, FitSpec, ModelOptions
 
 FORMS = ("lj", "lj96", "mie:14,6", "mie:10.5,5.5")
 THETA = {"Ar.epsilon": 0.0104, "Ar.sigma": 3.40, "Kr.epsilon": 0.0141, "Kr.sigma": 3.65,
@@ -75,7 +75,7 @@ def fit_form(rng, potential, mixing, pbc="full", forces=False, tail=False, offse
     layout = Layout(dataset.type_names, mixing or form.default_mixing, pairs, offset, species, form)
     theta = theta_for(layout)
     dataset = with_reference(dataset, layout, theta, cutoff, shift, scope, forces, tail=tail)
-    model = ModelOptions(cutoff, shift, scope, engine, form=form, tail=tail)
+    model = ModelOptions(cutoff=cutoff, shift=shift, scope=scope, engine=engine, form=form, tail=tail)
     moments = compute_moments(dataset, model.scheme, scope, with_forces=forces)
     result = fit_dataset(dataset, moments, model, FitSpec(mixing=mixing, offset=offset, forces=forces), FitOptions())
     return result, theta
@@ -118,11 +118,11 @@ def test_tail_is_positive_for_repulsion_and_scales_as_density():
 
 def test_model_options_and_params_must_agree(rng):
     from fitcore.params import LJParams
-    from fitcore.workflow import predict_dataset
+    from fitcore.predicting import predict_dataset
     dataset = random_dataset(rng, n_frames=2, pbc="full")
     layout = Layout(dataset.type_names, form=parse_form("lj96"))
     params = LJParams(layout, theta_for(layout), 7.0)
-    model = ModelOptions(7.0)  # lj
+    model = ModelOptions(cutoff=7.0)  # lj
     with pytest.raises(InputError, match="potential lj96"):
         predict_dataset(dataset, compute_moments(dataset, model.scheme), params, model, False)
 
