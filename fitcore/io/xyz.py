@@ -35,7 +35,8 @@ from ..cells import singular_cells
 from ..dataset import Dataset
 from ..errors import InputError, LjfitWarning, where
 from ..units import energy_factor, length_factor
-from .comment import free_text_energy, free_text_unit, looks_extended, parse_bools, parse_key_values, parse_properties
+from .comment import (comment_error, free_text_energy, free_text_unit, looks_extended, parse_bools, parse_key_values,
+                      parse_properties, scalar, to_float, values)
 from .fixed_width import parse_fixed_width
 
 _NON_BLANK = re.compile(rb"\S")
@@ -246,7 +247,7 @@ def _header(comment: str, source: str, line: int, n_atoms: int, start: int, end:
     pairs = parse_key_values(comment)
     if pairs is None:
         if looks_extended(comment):
-            raise InputError(f"{at}: cannot parse this extended-XYZ comment line (unbalanced quotes or braces?): "
+            raise InputError(f"{at}: cannot parse this extended-XYZ comment line, {comment_error(comment)}: "
                              f"{_show(comment.encode(), 60)}")
         _check_plain(options, at)
         energy = free_text_energy(comment)
@@ -274,57 +275,67 @@ def _header(comment: str, source: str, line: int, n_atoms: int, start: int, end:
     energy = pairs.get(options.energy_key)
     weight = pairs[lower["weight"]] if "weight" in lower else "1"
     name = pairs[lower["name"]] if "name" in lower else None
+    if name is not None and name is not True and scalar(name) is None:
+        raise InputError(f"{at}: name={_shown(name)} must be one string")
     skip = {lower[k] for k in _RESERVED if k in lower} | {options.energy_key}
     return _Frame(
         line, line + 2, n_atoms, start, end, columns, plain, cell, pbc,
         _number(energy, at, options.energy_key) if energy is not None else np.nan,
         _positive(weight, at, "weight"),
-        None if name is None or name is True else str(name),
+        None if name is None or name is True else scalar(name),
         {k: v for k, v in pairs.items() if k not in skip},
     )
 
 
-def _number(text, at: str, key: str) -> float:
-    if text is True:  # a bare ``key`` flag, which float() would read as 1.0
+def _number(value, at: str, key: str) -> float:
+    if value is True:  # a bare ``key`` flag, which float() would read as 1.0
         raise InputError(f"{at}: {key} has no value (expected {key}=NUMBER)")
     try:
-        value = float(text)
+        number = to_float(scalar(value))
     except (TypeError, ValueError):
-        raise InputError(f"{at}: {key}={text!r} is not a number") from None
-    if not np.isfinite(value):
-        raise InputError(f"{at}: {key}={text} is not finite")
-    return value
+        raise InputError(f"{at}: {key}={_shown(value)} is not a number") from None
+    if not np.isfinite(number):
+        raise InputError(f"{at}: {key}={scalar(value)} is not finite")
+    return number
 
 
-def _positive(text, at: str, key: str) -> float:
-    value = _number(text, at, key)
-    if value <= 0:
-        raise InputError(f"{at}: {key}={text} must be positive")
-    return value
+def _positive(value, at: str, key: str) -> float:
+    number = _number(value, at, key)
+    if number <= 0:
+        raise InputError(f"{at}: {key}={scalar(value)} must be positive")
+    return number
 
 
-def _lattice(text, at: str) -> np.ndarray:
+def _shown(value) -> str:
+    """A value as it is shown in messages: ``'text'`` or ``[a, b]``."""
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_shown(v)[1:-1] if isinstance(v, str) else _shown(v) for v in value) + "]"
+    return repr(value)
+
+
+def _lattice(value, at: str) -> np.ndarray:
     try:
-        return _lattice_values(str(text))
-    except ValueError:
-        raise InputError(f"{at}: Lattice={text!r} must be 9 finite numbers") from None
+        return _lattice_values(value)
+    except (ValueError, TypeError):
+        raise InputError(f"{at}: Lattice={_shown(value)} must be 9 finite numbers") from None
 
 
 @lru_cache(maxsize=4096)
-def _lattice_values(text: str) -> np.ndarray:
-    values = [float(v) for v in text.split()]
-    if len(values) != 9 or not all(map(math.isfinite, values)):
-        raise ValueError(text)
-    cell = np.array(values).reshape(3, 3)
+def _lattice_values(value) -> np.ndarray:
+    numbers = [to_float(v) for v in values(value)]
+    if len(numbers) != 9 or not all(map(math.isfinite, numbers)):
+        raise ValueError(value)
+    cell = np.array(numbers).reshape(3, 3)
     cell.flags.writeable = False
     return cell
 
 
-def _pbc(text, at: str) -> list[bool]:
-    values = parse_bools(str(text)) if text is not True else None
-    if values is None or len(values) != 3:
-        raise InputError(f"{at}: pbc={text!r} must be three of T/F")
-    return values
+def _pbc(value, at: str) -> list[bool]:
+    """Three booleans, or one for all three directions (``pbc=T``, ASE's ``pbc="True"``)."""
+    found = parse_bools(value)
+    if found is None or len(found) not in (1, 3):
+        raise InputError(f"{at}: pbc={_shown(value)} must be three of T/F (or one for all three)")
+    return found * 3 if len(found) == 1 else found
 
 
 def _check_cells(frames: list[_Frame], source: str) -> None:
