@@ -31,25 +31,28 @@ Value = str | bool | tuple
 _ESCAPED = r"""\\[\s=",'{}\[\]\\]"""  # what a backslash may escape in a bare token (libAtoms' barestring)
 _DQ = r'"[^"\\]*(?:\\.[^"\\]*)*"'
 _SQ = r"'[^'\\]*(?:\\.[^'\\]*)*'"
-_BARE_KEY = rf"""(?:[^\s="'{{}}\[\],\\]|{_ESCAPED})(?:[^\s="{{}}\[\],\\]|{_ESCAPED})*"""
+_BARE_KEY = rf"""(?:[^\s="'{{}}\[\],\\]|{_ESCAPED})[^\s="{{}}\[\],\\]*(?:{_ESCAPED}[^\s="{{}}\[\],\\]*)*"""
 # a bare value may hold '=' and ',' (ASE writes ``double_equals=abc=xyz`` and ``note=a,b`` unquoted)
-_BARE_VALUE = rf"""(?:[^\s"'{{}}\[\]\\]|{_ESCAPED})(?:[^\s"{{}}\[\]\\]|{_ESCAPED})*"""
-_BRACES = r"\{(?:[^{}]|\{[^{}]*\})*\}"  # one level of nesting, for ASE's ``f_dict={_JSON {"a": 1}}``
-_BRACKETS = rf"""\[(?:[^\[\]"']|{_DQ}|{_SQ}|\[(?:[^\[\]"']|{_DQ}|{_SQ})*\])*\]"""
+_BARE_VALUE = rf"""(?:[^\s"'{{}}\[\]\\]|{_ESCAPED})[^\s"{{}}\[\]\\]*(?:{_ESCAPED}[^\s"{{}}\[\]\\]*)*"""
+_BRACES = r"\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}"  # one level of nesting, for ASE's ``f_dict={_JSON {"a": 1}}``
+_IN_BRACKETS = rf"""[^\[\]"']*(?:(?:{_DQ}|{_SQ})[^\[\]"']*)*"""
+_BRACKETS = rf"""\[{_IN_BRACKETS}(?:\[{_IN_BRACKETS}\]{_IN_BRACKETS})*\]"""
 _PAIR = re.compile(
     rf"""\s*(?:(?P<key>{_DQ}|{_SQ}|{_BARE_KEY})
         (?:\s*=\s*(?P<value>{_DQ}|{_SQ}|{_BRACES}|{_BRACKETS}|{_BARE_VALUE}))?
         (?=\s|\Z)  # a token ends at whitespace: ``"a"b`` or ``abc]def`` is no pair
-    |(?P<stray>\S))  # what no pair can start with: the comment is not key=value pairs""",
+    |(?P<stray>\S+))  # what no pair can start with: the comment is not key=value pairs""",
     re.X | re.S,
 )
 _ARRAY_TOKEN = re.compile(
     rf"""\s*(?:(?P<quoted>{_DQ}|{_SQ})|(?P<mark>[\[\],])|(?P<bare>(?:[^\s,\[\]"'{{}}=\\]|{_ESCAPED})+)|(?P<bad>\S))""",
     re.X | re.S,
 )
+_ARRAY_SPECIAL = re.compile(r"""[\[\]"'{}=\\]""")  # what only the tokenizer of parse_array handles
 _ESCAPE = re.compile(r"\\(.)", re.S)
 _FORTRAN = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)[dD][+-]?\d+")
 _D_TO_E = str.maketrans("dD", "ee")
+_NUMBER_START = frozenset("+-.0123456789")
 _BOOLS = {"t": True, "true": True, "1": True, "f": False, "false": False, "0": False}
 
 _FREE_ENERGY = re.compile(r"\b(?:energy|e)\s*[=:]\s*(\S+)", re.I)
@@ -73,7 +76,7 @@ def parse_key_values(text: str) -> dict[str, Value] | None:
             key = _unquote(key)
         elif "\\" in key:
             key = _ESCAPE.sub(r"\1", key)
-        elif not value and _is_number(key):  # ``i 5``: a number where a key belongs
+        elif not value and key[0] in _NUMBER_START and _is_number(key):  # ``i 5``: a number where a key belongs
             return None
         if not value:
             pairs[key] = True
@@ -121,6 +124,12 @@ def parse_array(token: str) -> tuple:
     length, rows without a comma between them, arrays nested more than two deep, a character that is
     not allowed in a bare element.
     """
+    inner = token[1:-1]
+    if not _ARRAY_SPECIAL.search(inner):  # the usual case, numbers or booleans: split, no tokenizer
+        items = [item.strip() for item in inner.split(",")] if "," in inner else inner.split()
+        if any(len(item.split()) != 1 for item in items) and "," in inner:
+            raise ValueError("an empty array element" if "" in items else "array elements without a comma between them")
+        return tuple(items)
     tokens = []
     for match in _ARRAY_TOKEN.finditer(token, 1, len(token) - 1):
         quoted, mark, bare, bad = match.groups()
@@ -183,7 +192,7 @@ def comment_error(text: str) -> str:
                 parse_array(value)
             except ValueError as err:
                 return f"column {match.start('value') + 1}: {err}"
-        if not value and key[0] not in "\"'" and _is_number(key):
+        if not value and key[0] in _NUMBER_START and _is_number(key):
             return f"column {match.start('key') + 1}: a number ({key}) where a key should be"
     return "no key=value pair"
 
