@@ -35,7 +35,7 @@ _BARE_KEY = rf"""(?:[^\s="'{{}}\[\],\\]|{_ESCAPED})[^\s="{{}}\[\],\\]*(?:{_ESCAP
 # a bare value may hold '=' and ',' (ASE writes ``double_equals=abc=xyz`` and ``note=a,b`` unquoted)
 _BARE_VALUE = rf"""(?:[^\s"'{{}}\[\]\\]|{_ESCAPED})[^\s"{{}}\[\]\\]*(?:{_ESCAPED}[^\s"{{}}\[\]\\]*)*"""
 _BRACES = r"\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}"  # one level of nesting, for ASE's ``f_dict={_JSON {"a": 1}}``
-_IN_BRACKETS = rf"""[^\[\]"']*(?:(?:{_DQ}|{_SQ})[^\[\]"']*)*"""
+_IN_BRACKETS = rf"""[^\[\]"'\\]*(?:(?:{_DQ}|{_SQ}|\\.)[^\[\]"'\\]*)*"""
 _BRACKETS = rf"""\[{_IN_BRACKETS}(?:\[{_IN_BRACKETS}\]{_IN_BRACKETS})*\]"""
 _PAIR = re.compile(
     rf"""\s*(?:(?P<key>{_DQ}|{_SQ}|{_BARE_KEY})
