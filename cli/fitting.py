@@ -92,6 +92,8 @@ def _with_fit_section(result, kw: dict, dataset):
     import fitcore
     from fitcore.io.inputs import expand_paths
 
+    from fitcore.units import energy_factor
+
     from .render import statistics_in_units
     names = result.params.names
     outcome = result.outcome
@@ -108,10 +110,12 @@ def _with_fit_section(result, kw: dict, dataset):
         "strong_correlations": [[a, b, c] for a, b, c in result.strong_correlations],
         "absent_pairs": list(result.absent_pairs),
         "notes": list(result.notes),
+        "minima": [{"cost": m.cost, "rmse": m.rmse / energy_factor(kw["energy_unit"]), "origin": m.origin}
+                   for m in outcome.minima],
     }
     if kw["method"] == "basinhopping":
         section["basinhopping"] = {"hops": outcome.hops, "distinct_minima": len(outcome.minima),
-                                   "minima_costs": [c for c, _ in outcome.minima[:20]]}
+                                   "minima_costs": [m.cost for m in outcome.minima[:20]]}
     return replace(result.params, fit=section)
 
 
