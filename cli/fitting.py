@@ -49,6 +49,11 @@ def run_fit_command(kw: dict, reporter) -> int:
     from .loading import length_to_angstrom, load
     from .render import fit_report, fit_summary_lines, residual_rows, residuals_csv
     fmt = resolve_format(kw["fmt"])
+    if kw["tail"] and kw["shift"]:
+        import click
+
+        from fitcore.potential import TAIL_AND_SHIFT
+        raise click.UsageError(f"--tail with --shift: {TAIL_AND_SHIFT}")
     spec = fit_spec(kw)  # reads --init-file: fails before the (long) reading of the data if it is bad
     dataset, moments, model = load(kw, reporter, length_to_angstrom(kw, kw["cutoff"]), kw["shift"], kw["forces"],
                                    need_energies=True)
@@ -90,20 +95,20 @@ def _with_fit_section(result, kw: dict, dataset):
     from dataclasses import replace
 
     import fitcore
-    from fitcore.io.inputs import expand_paths
 
     from fitcore.units import energy_factor
 
     from .render import statistics_in_units
     names = result.params.names
     outcome = result.outcome
-    options = {k: v for k, v in kw.items() if k not in ("files", "output", "residuals", "plot", "fmt", "quiet", "debug")}
+    options = {k: v for k, v in kw.items() if k not in ("files", "output", "residuals", "plot", "fmt", "quiet", "debug",
+                                                     "scheduler", "scheduler_file")}
     section = {
         "ljfit_version": fitcore.__version__,
         "command": _command_line(),
         "method": kw["method"], "algorithm": kw["algorithm"], "loss": kw["loss"], "seed": outcome.seed,
         "options": options,
-        "inputs": [_file_record(p) for p in expand_paths(list(kw["files"]))]
+        "inputs": [_file_record(p) for p in kw["files"]]
         + ([_file_record(kw["energies"])] if kw["energies"] else []),
         "statistics": statistics_in_units(result.statistics, kw["energy_unit"], kw["length_unit"]),
         "flags": {n: list(f) for n, f in zip(names, result.flags) if f},

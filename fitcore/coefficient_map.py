@@ -1,16 +1,16 @@
-"""theta -> c = (C12, C6, offsets) and its exact Jacobian dc/dtheta, in closed form (numpy).
+"""theta -> c = (C_n, C_m, offsets) and its exact Jacobian dc/dtheta, in closed form (numpy).
 
 The compressed problem (linear.py) has residuals R c(theta) - z with R only k x k, so
 an evaluation is microseconds of arithmetic; what it costs in practice is the
-overhead around it. This map is the same algebra as ``model.coefficients`` (torch,
-autograd), written out so that the fits inside multistart, basin-hopping, priors,
+overhead around it. This map is the same algebra as ``params.pair_coefficients`` (differentiated
+by torch autograd elsewhere), written out so that the fits inside multistart, basin-hopping, priors,
 cross-validation and the bootstrap pay no per-call torch overhead. Tests hold the
 two against each other and against finite differences.
 
-Per pair type t = (a, b) with eps_t, sigma_t:
+Per pair type t = (a, b) with eps_t, sigma_t, for the layout's form (potential.py;
+lj: n, m = 12, 6 and k_n = k_m = 4):
 
-    C12 = 4 eps s^12,  C6 = 4 eps s^6
-    dC12/deps = 4 s^12,  dC12/ds = 48 eps s^11,  dC6/deps = 4 s^6,  dC6/ds = 24 eps s^5
+    C_n = k_n eps s^n,   dC_n/deps = k_n s^n,   dC_n/ds = n C_n / s     (the same for m)
 
 and the mixing rules' partial derivatives with respect to type a (the a == b case is
 the sum of the a and b contributions, which gives 1 for eps_aa and sigma_aa):
@@ -93,10 +93,10 @@ class CoefficientMap:
         theta = np.asarray(theta, float)
         eps, sigma, d_eps, d_sigma = self.pair_values(theta)
         eps = np.where(self.defined, eps, 0.0)
-        s6 = sigma ** 6
-        c12, c6 = 4 * eps * s6 * s6, 4 * eps * s6
-        s5 = 4 * eps * sigma ** 5
-        dc12 = (4 * s6 * s6)[:, None] * d_eps + (12 * s5 * s6)[:, None] * d_sigma
-        dc6 = (4 * s6)[:, None] * d_eps + (6 * s5)[:, None] * d_sigma
-        c = np.concatenate([c12, c6, theta[self.n_lj:]])
-        return c, np.vstack([dc12, dc6, self.d_offsets])
+        form = self.layout.form
+        sn, sm = form.k_n * sigma ** form.n, form.k_m * sigma ** form.m
+        c_n, c_m = eps * sn, eps * sm
+        dc_n = sn[:, None] * d_eps + (form.n * c_n / sigma)[:, None] * d_sigma
+        dc_m = sm[:, None] * d_eps + (form.m * c_m / sigma)[:, None] * d_sigma
+        c = np.concatenate([c_n, c_m, theta[self.n_lj:]])
+        return c, np.vstack([dc_n, dc_m, self.d_offsets])
