@@ -109,7 +109,8 @@ class Problem:
 
     def residuals(self, x) -> np.ndarray:
         if self.system is not None:
-            return self.system.matrix @ self._coefficients(x)[0] - self.system.target
+            with np.errstate(all="ignore"):  # inf or NaN coefficients: reported by the fit's checks
+                return self.system.matrix @ self._coefficients(x)[0] - self.system.target
         return self._full_residuals(x)
 
     def _coefficients(self, x) -> tuple[np.ndarray, np.ndarray]:

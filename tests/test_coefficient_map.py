@@ -7,6 +7,7 @@ import torch
 from fitcore.coefficient_map import CoefficientMap
 from fitcore.model import coefficients
 from fitcore.params import Layout
+from fitcore.potential import form_named, mie
 
 
 def layouts():
@@ -14,6 +15,8 @@ def layouts():
         yield Layout(("A", "B", "C"), mixing)
         yield Layout(("A", "B", "C"), mixing, ((0, 1), (2, 2)), "constant")
     yield Layout(("A", "B", "C"), "none", ((0, 0), (0, 1), (1, 2)), "per-species", ("A", "B"))
+    yield Layout(("A", "B", "C"), "sixthpower", ((0, 1),), form=form_named("lj96"))
+    yield Layout(("A", "B", "C"), "lorentz-berthelot", form=mie(14, 7))
 
 
 def random_theta(layout, rng):
@@ -30,7 +33,7 @@ def torch_map(layout, theta):
     return c(t).numpy(), torch.autograd.functional.jacobian(c, t).numpy()
 
 
-@pytest.mark.parametrize("layout", list(layouts()), ids=lambda lay: f"{lay.mixing}-{len(lay.pairs)}pairs-{lay.offset}")
+@pytest.mark.parametrize("layout", list(layouts()), ids=lambda lay: f"{lay.form.label}-{lay.mixing}-{len(lay.pairs)}pairs-{lay.offset}")
 def test_map_equals_autograd_and_finite_differences(layout):
     rng = np.random.default_rng(7)
     cmap = CoefficientMap(layout)
