@@ -5,7 +5,7 @@ Jacobian from ``Problem.jacobian``.
 
 Multistart: besides the start given (the data-driven guess, or the user's values), a
 fit may get extra starting points (UFF values, when the types are elements: see
-workflow.py). Each runs the full least_squares; the lowest cost wins, and the distinct
+fitting.py). Each runs the full least_squares; the lowest cost wins, and the distinct
 minima found are kept in the outcome with the start they came from.
 
 Basin-hopping steps in a scaled space z = (log epsilon, sigma / Å, offset / eV): a
@@ -26,27 +26,7 @@ from scipy.optimize import OptimizeResult, basinhopping, least_squares
 from .errors import FitError, InputError
 from .params import KINDS, LJParams, Layout
 from .problem import Problem
-
-METHODS = ("lsq", "basinhopping")
-ALGORITHMS = ("trf", "dogbox", "lm")
-LOSSES = ("linear", "soft_l1", "huber", "cauchy", "arctan")
-
-
-@dataclass(frozen=True)
-class FitOptions:
-    method: str = "lsq"
-    algorithm: str = "trf"  # least_squares method
-    loss: str = "linear"
-    f_scale: float = 1.0
-    ftol: float = 1e-12
-    xtol: float = 1e-12
-    gtol: float = 1e-12
-    max_nfev: int | None = None
-    niter: int = 100  # basin-hopping hops
-    step_size: float = 1.0  # basin-hopping step in z space
-    temperature: float = 1.0  # relative to the first local minimum's cost
-    seed: int | None = None  # None: drawn at random, and recorded in the result
-    multistart: bool = True  # also start from the extra starts given (UFF values for elements)
+from .spec import ALGORITHMS, LOSSES, METHODS, FitOptions  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)
@@ -70,7 +50,7 @@ class Minimum:
     cost: float
     x: np.ndarray
     origin: str  # "data", "user", "uff", "hop"
-    rmse: float | None = None  # of the energies (per atom with per_atom), filled in by the workflow
+    rmse: float | None = None  # of the energies (per atom with per_atom), filled in by fitting.py
 
 
 @dataclass

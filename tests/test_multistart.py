@@ -9,7 +9,9 @@ from test_cli_support import invoke
 from fitcore.errors import LjfitWarning
 from fitcore.fit import FitOptions
 from fitcore.io.inputs import load_dataset
-from fitcore.workflow import FitSpec, ModelOptions, fit_dataset, reduce
+from fitcore.fitting import extra_starts, fit_dataset
+from fitcore.moments import compute_moments
+from fitcore.spec import FitSpec, ModelOptions
 
 S22 = "tests/data/s22x5/s22x5_{}.extxyz"
 MODEL = ModelOptions(scope="inter-fragment")
@@ -17,22 +19,22 @@ MODEL = ModelOptions(scope="inter-fragment")
 
 def s22(group):
     data = load_dataset([S22.format(group)])
-    return data, reduce(data, MODEL, with_forces=False)
+    return data, compute_moments(data, MODEL.scheme, MODEL.scope)
 
 
 def test_default_fit_reaches_the_best_of_a_random_multistart():
     data, moments = s22("dispersion")
     default = fit_dataset(data, moments, MODEL, FitSpec(), FitOptions())
     assert not any("implausible" in f for f in default.flags)
-    assert [m.origin for m in default.outcome.minima] == ["uff", "data"]  # UFF's start wins, the data guess's is worse
+    assert [m.origin for m in default.optimizer.minima] == ["uff", "data"]  # UFF's start wins, the data guess's is worse
     rng = np.random.default_rng(3)
     costs = []
     for _ in range(10):  # our own multistart: random physical starts, one local fit each
         init = {f"{t}.{k}": float(np.exp(rng.uniform(np.log(1e-3), np.log(3e-2))) if k == "epsilon"
                                   else rng.uniform(2.0, 4.0)) for t in data.type_names for k in ("epsilon", "sigma")}
         result = fit_dataset(data, moments, MODEL, FitSpec(init=init), FitOptions(multistart=False))
-        costs.append(result.outcome.cost)
-    assert default.outcome.cost <= min(costs) * (1 + 1e-7)
+        costs.append(result.optimizer.cost)
+    assert default.optimizer.cost <= min(costs) * (1 + 1e-7)
     sigma = {t: default.params.value(f"{t}.sigma") for t in data.type_names}
     assert 1.5 < sigma["H"] < 2.5 and 3.0 < sigma["C"] < 3.8
 
@@ -43,7 +45,7 @@ def test_without_multistart_the_data_guess_ends_in_the_degenerate_corner():
         alone = fit_dataset(data, moments, MODEL, FitSpec(), FitOptions(multistart=False))
     flags = dict(zip(alone.params.names, alone.flags))
     assert "implausible" in flags["N.sigma"]
-    assert len(alone.outcome.minima) == 1
+    assert len(alone.optimizer.minima) == 1
 
 
 def test_hydrogen_bonded_dimers_are_flagged_with_the_usual_causes():
@@ -60,7 +62,6 @@ def test_hydrogen_bonded_dimers_are_flagged_with_the_usual_causes():
 def test_no_uff_start_for_types_that_are_not_elements(tmp_path):
     from fitcore.fit import Start
     from fitcore.params import Layout
-    from fitcore.workflow import extra_starts
     layout = Layout(("Ow", "Hw"))
     start = Start(np.ones(4), np.ones(4, bool), np.zeros(4), np.full(4, np.inf), ("data",) * 4)
     assert extra_starts(layout, start) == ()
