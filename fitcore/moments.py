@@ -85,6 +85,8 @@ class Moments:
     atom_types: np.ndarray | None = None  # [n_atoms] int64, with forces
     force12: np.ndarray | None = None  # [n_atoms, 3, n_types]
     force6: np.ndarray | None = None  # [n_atoms, 3, n_types]
+    coulomb: np.ndarray | None = None  # [n_frames] eV, fixed-charge Coulomb energy (coulomb.py), a constant of the fit
+    coulomb_forces: np.ndarray | None = None  # [n_atoms, 3] eV/Å, with forces
 
     @property
     def n_frames(self) -> int:
@@ -136,6 +138,10 @@ def concat_moments(parts: list[Moments]) -> Moments:
     """Moments of consecutive chunks (same type names) stacked into one."""
     first = parts[0]
     with_forces = first.has_forces
+    coulomb = any(p.coulomb is not None for p in parts)
+    if coulomb:  # pieces without charged atoms have no Coulomb term: zeros
+        parts = [p if p.coulomb is not None else _without_coulomb(p, with_forces) for p in parts]
+        first = parts[0]
     return Moments(
         first.type_names,
         np.concatenate([p.energy12 for p in parts]),
@@ -145,7 +151,16 @@ def concat_moments(parts: list[Moments]) -> Moments:
         np.concatenate([p.atom_types for p in parts]) if with_forces else None,
         np.concatenate([p.force12 for p in parts]) if with_forces else None,
         np.concatenate([p.force6 for p in parts]) if with_forces else None,
+        np.concatenate([p.coulomb for p in parts]) if coulomb else None,
+        np.concatenate([p.coulomb_forces for p in parts]) if coulomb and first.coulomb_forces is not None else None,
     )
+
+
+def _without_coulomb(part: Moments, with_forces: bool) -> Moments:
+    from dataclasses import replace
+    n_atoms = len(part.atom_types) if with_forces else 0
+    return replace(part, coulomb=np.zeros(part.n_frames),
+                   coulomb_forces=np.zeros((n_atoms, 3)) if with_forces else None)
 
 
 def remap_types(moments: Moments, type_names: tuple[str, ...]) -> Moments:
@@ -173,16 +188,24 @@ def remap_types(moments: Moments, type_names: tuple[str, ...]) -> Moments:
     return Moments(type_names, spread(moments.energy12), spread(moments.energy6), spread(moments.pair_count, 0),
                    spread(moments.min_distance, np.inf),
                    lookup[moments.atom_types] if moments.has_forces else None,
-                   forces.get("force12"), forces.get("force6"))
+                   forces.get("force12"), forces.get("force6"), moments.coulomb, moments.coulomb_forces)
 
 
 def compute_moments(dataset: Dataset, scheme: CutoffScheme, scope: str = "all", with_forces: bool = False,
-                    max_pairs: int = PAIRS_PER_CHUNK, progress=None, all_pairs_if_isolated: bool = False) -> Moments:
-    """Moments of every frame of ``dataset``; ``progress(n_frames_done)`` is called per chunk."""
+                    max_pairs: int = PAIRS_PER_CHUNK, progress=None, all_pairs_if_isolated: bool = False,
+                    coulomb=None) -> Moments:
+    """Moments of every frame of ``dataset``; ``progress(n_frames_done)`` is called per chunk.
+
+    ``coulomb`` (a coulomb.CoulombSetup): the fixed-charge Coulomb energies (and forces) are computed
+    from the same pairs and kept in the moments."""
+    from dataclasses import replace
     n_types = len(dataset.type_names)
     parts = []
     for pairs in iter_pairs(dataset, scheme.radius, scope, max_pairs, all_pairs_if_isolated, vectors=with_forces):
         parts.append(reduce_pairs(pairs, dataset, scheme, with_forces, n_types))
+        if coulomb is not None:
+            energies, forces = coulomb.of_pairs(pairs, dataset, scheme.radius, scope == "inter-fragment", with_forces)
+            parts[-1] = replace(parts[-1], coulomb=energies, coulomb_forces=forces)
         if progress is not None:
             progress(pairs.frames.stop)
     return concat_moments(parts)

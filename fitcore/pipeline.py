@@ -14,6 +14,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
+from .coulomb import CoulombOptions, check_charges, coulomb_setup
 from .dataset import Dataset, concat
 from .io.inputs import DataOptions, expand_paths, split_fragments
 from .io.xyz import FilePart, frame_parts, read_structures
@@ -35,6 +36,7 @@ class Reduction:
     with_forces: bool = False
     all_pairs_if_isolated: bool = False
     cutoff_needed: str = "--cutoff"  # how a missing cutoff would be given, for the error message
+    coulomb: CoulombOptions | None = None  # fixed-charge Coulomb term (None: none)
 
 
 Piece = tuple[str, FilePart | None]
@@ -48,8 +50,9 @@ def reduce_pieces(pieces: list[Piece], job: Reduction) -> tuple[Dataset, Moments
     if job.scheme is None:
         return dataset, None
     check_cutoff(dataset, job.scheme.radius, job.cutoff_needed)
+    setup = coulomb_setup(dataset, job.coulomb) if job.coulomb is not None else None
     moments = compute_moments(dataset, job.scheme, job.scope, job.with_forces,
-                              all_pairs_if_isolated=job.all_pairs_if_isolated)
+                              all_pairs_if_isolated=job.all_pairs_if_isolated, coulomb=setup)
     return dataset, moments
 
 
@@ -118,6 +121,8 @@ class PendingReduction:
             if self.executor is not None:  # idle workers exit at once; an error cancels what is left
                 self.executor.shutdown(wait=True, cancel_futures=True)
         dataset = concat([d for d, _ in parts])
+        if self.job.coulomb is not None and self.job.scheme is not None:
+            check_charges(dataset, self.job.coulomb)  # all frames at once: charges missing in some files
         moments = None if self.job.scheme is None else \
             concat_moments([remap_types(m, dataset.type_names) for _, m in parts])
         return dataset, moments

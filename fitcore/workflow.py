@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .coulomb import CoulombOptions
 from .dataset import Dataset
 from .errors import InputError
 from .moments import CutoffScheme, Moments, compute_moments, pair_type_names, remap_types
@@ -20,6 +21,7 @@ class ModelOptions:
     engine: str = "moments"
     device: str = "cpu"
     dtype: str = "float64"
+    coulomb: CoulombOptions = CoulombOptions()  # fixed-charge Coulomb term (auto: when the data has charges)
 
     @property
     def scheme(self) -> CutoffScheme:
@@ -58,8 +60,10 @@ def check_device(device: str) -> str:
 
 def reduce(dataset: Dataset, model: ModelOptions, with_forces: bool, progress=None) -> Moments:
     """Pair moments of the dataset (energies, and forces if asked)."""
+    from .coulomb import check_charges
     warn_thin_cells(dataset, model.cutoff)
-    return compute_moments(dataset, model.scheme, model.scope, with_forces, progress=progress)
+    setup = check_charges(dataset, model.coulomb)
+    return compute_moments(dataset, model.scheme, model.scope, with_forces, progress=progress, coulomb=setup)
 
 
 def warn_thin_cells(dataset: Dataset, cutoff: float | None) -> None:
@@ -89,13 +93,25 @@ def make_engine(dataset: Dataset, moments: Moments | None, model: ModelOptions, 
     return MomentEngine(remap_types(moments, type_names), device, dtype)
 
 
-def targets_for(dataset: Dataset, layout, with_forces: bool):
+def fixed_terms(dataset: Dataset, moments: Moments | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Energies [n_frames] eV and forces [n_atoms, 3] eV/Å that the parameters do not change: the
+    fixed-charge Coulomb term (from the moments) plus the baseline (energies only); None where none."""
+    energies = None if moments is None or moments.coulomb is None else np.asarray(moments.coulomb)
+    if dataset.baseline is not None:
+        energies = dataset.baseline if energies is None else energies + dataset.baseline
+    forces = None if moments is None or moments.coulomb_forces is None else np.asarray(moments.coulomb_forces)
+    return energies, forces
+
+
+def targets_for(dataset: Dataset, layout, with_forces: bool, moments: Moments | None = None):
     from .model import offset_design
     from .problem import Targets
+    fixed_energies, fixed_forces = fixed_terms(dataset, moments)
     return Targets(dataset.energies, dataset.weights, dataset.atoms_per_frame.astype(float),
                    offset_design(layout, dataset),
                    dataset.forces if with_forces else None,
-                   dataset.frame_index if with_forces else None)
+                   dataset.frame_index if with_forces else None,
+                   fixed_energies, fixed_forces if with_forces else None)
 
 
 def fit_dataset(dataset: Dataset, moments: Moments, model: ModelOptions, spec: FitSpec, options,
@@ -119,7 +135,7 @@ def fit_dataset(dataset: Dataset, moments: Moments, model: ModelOptions, spec: F
                      f"rule): {', '.join(layout.pair_name(a, b) for a, b in layout.pairs)}")
     if mixing == "none":
         layout = _only_present_pairs(layout, moments)
-    targets = targets_for(dataset, layout, with_forces)
+    targets = targets_for(dataset, layout, with_forces, moments)
     weighting = Weighting(spec.per_atom, with_forces, spec.force_weight)
     _warn_undetermined_offsets(layout, dataset)
     system = linear_system(moments, targets, weighting)
@@ -191,9 +207,14 @@ def predict_dataset(dataset: Dataset, moments: Moments | None, params: LJParams,
     with torch.no_grad():
         c12, c6 = coefficients(layout, theta)
         design = torch.as_tensor(offset_design(layout, dataset), dtype=theta.dtype, device=theta.device)
-        energies = engine.energies(c12, c6) + design @ theta[layout.n_lj:]
-        forces = engine.forces(c12, c6) if with_forces else None
-    return energies.cpu().numpy(), (forces.cpu().numpy() if forces is not None else None)
+        energies = (engine.energies(c12, c6) + design @ theta[layout.n_lj:]).cpu().numpy()
+        forces = engine.forces(c12, c6).cpu().numpy() if with_forces else None
+    fixed_energies, fixed_forces = fixed_terms(dataset, moments)
+    if fixed_energies is not None:
+        energies = energies + fixed_energies
+    if forces is not None and fixed_forces is not None:
+        forces = forces + fixed_forces
+    return energies, forces
 
 
 def _check_defined_pairs(params: LJParams, moments: Moments | None, dataset: Dataset, source: str) -> None:
