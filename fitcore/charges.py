@@ -72,12 +72,18 @@ def _check_agree(dataset: Dataset, column: np.ndarray, by_type: np.ndarray, name
                          f"{by_type[atom]:g} from {source}; give charges one way")
 
 
-def warn_net_charge(dataset: Dataset, charges: np.ndarray) -> None:
-    """Warn about periodic frames that are not neutral."""
-    net = np.bincount(dataset.frame_index, weights=charges, minlength=dataset.n_frames)
-    charged = np.flatnonzero((np.abs(net) > NET_CHARGE_TOLERANCE) & dataset.pbc.any(axis=1))
-    if len(charged):
-        k = int(charged[0])
+def warn_net_charge(parts: list[tuple[Dataset, np.ndarray]]) -> None:
+    """Warn about periodic frames that are not neutral, over (dataset, charges [n_atoms]) pieces."""
+    count, example = 0, None
+    for dataset, charges in parts:
+        frame = np.repeat(np.arange(dataset.n_frames), dataset.atoms_per_frame)
+        net = np.bincount(frame, weights=charges, minlength=dataset.n_frames)
+        charged = np.flatnonzero((np.abs(net) > NET_CHARGE_TOLERANCE) & dataset.pbc.any(axis=1))
+        count += len(charged)
+        if example is None and len(charged):
+            k = int(charged[0])
+            example = f"frame {dataset.names[k]} in {dataset.sources[k]}: {net[k]:+.6g} e"
+    if count:
         warnings.warn(LjfitWarning(
-            f"{len(charged)} periodic frame(s) have a net charge (frame {dataset.names[k]} in {dataset.sources[k]}: "
-            f"{net[k]:+.6g} e): the Ewald sum adds a uniform neutralising background, as LAMMPS does"), stacklevel=2)
+            f"{count} periodic frame(s) have a net charge ({example}): the Ewald sum adds a uniform "
+            f"neutralising background, as LAMMPS does"), stacklevel=2)

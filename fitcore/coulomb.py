@@ -63,19 +63,31 @@ def coulomb_setup(dataset: Dataset, options: CoulombOptions) -> CoulombSetup | N
         raise InputError(f"--coulomb-accuracy {options.accuracy:g} must be between 0 and 1 (relative)")
     charges = None if options.method == "none" else atom_charges(dataset, options.charge_key, dict(options.charges))
     methods = frame_methods(dataset, options.method, charges is not None)
-    if charges is None or not np.any(methods != NONE) or not np.any(charges):
+    if charges is None:
         return None
     return CoulombSetup(charges=charges, methods=methods, accuracy=options.accuracy)
 
 
 def check_charges(dataset: Dataset, options: CoulombOptions) -> CoulombSetup | None:
-    """``coulomb_setup`` of the whole dataset (its errors name the file and frame), and a warning
-    for charged periodic frames; run once, on all frames, where warnings reach the user."""
+    """``coulomb_setup`` of the whole dataset, and a warning for charged periodic frames."""
     from .charges import warn_net_charge
     setup = coulomb_setup(dataset, options)
     if setup is not None:
-        warn_net_charge(dataset, setup.charges)
+        warn_net_charge([(dataset, setup.charges)])
     return setup
+
+
+def check_gathered(parts: list) -> None:
+    """Checks of (dataset, moments) pieces reduced apart, once they are all in: every piece has charges
+    or none has (the error names the first frame without), and charged periodic frames are warned about."""
+    from .charges import warn_net_charge
+    have = [m is not None and m.coulomb is not None for _, m in parts]
+    if any(have) and not all(have):
+        lacking = parts[have.index(False)][0]
+        raise InputError(f"{lacking.sources[0]}: frame {lacking.names[0]} has no charges but other inputs do "
+                         f"(a charge column, or --charge for its types)")
+    if all(have):
+        warn_net_charge([(d, m.charges) for d, m in parts])
 
 
 def frame_methods(dataset: Dataset, method: str, has_charges: bool) -> np.ndarray:

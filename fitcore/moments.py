@@ -87,6 +87,7 @@ class Moments:
     force6: np.ndarray | None = None  # [n_atoms, 3, n_types]
     coulomb: np.ndarray | None = None  # [n_frames] eV, fixed-charge Coulomb energy (coulomb.py), a constant of the fit
     coulomb_forces: np.ndarray | None = None  # [n_atoms, 3] eV/Å, with forces
+    charges: np.ndarray | None = None  # [n_atoms] e, the charges of the Coulomb term
 
     @property
     def n_frames(self) -> int:
@@ -138,10 +139,9 @@ def concat_moments(parts: list[Moments]) -> Moments:
     """Moments of consecutive chunks (same type names) stacked into one."""
     first = parts[0]
     with_forces = first.has_forces
-    coulomb = any(p.coulomb is not None for p in parts)
-    if coulomb:  # pieces without charged atoms have no Coulomb term: zeros
-        parts = [p if p.coulomb is not None else _without_coulomb(p, with_forces) for p in parts]
-        first = parts[0]
+    coulomb = first.coulomb is not None
+    if any((p.coulomb is not None) != coulomb for p in parts):
+        raise ValueError("moments with and without a Coulomb term cannot be joined")
     return Moments(
         first.type_names,
         np.concatenate([p.energy12 for p in parts]),
@@ -153,14 +153,8 @@ def concat_moments(parts: list[Moments]) -> Moments:
         np.concatenate([p.force6 for p in parts]) if with_forces else None,
         np.concatenate([p.coulomb for p in parts]) if coulomb else None,
         np.concatenate([p.coulomb_forces for p in parts]) if coulomb and first.coulomb_forces is not None else None,
+        np.concatenate([p.charges for p in parts]) if coulomb else None,
     )
-
-
-def _without_coulomb(part: Moments, with_forces: bool) -> Moments:
-    from dataclasses import replace
-    n_atoms = len(part.atom_types) if with_forces else 0
-    return replace(part, coulomb=np.zeros(part.n_frames),
-                   coulomb_forces=np.zeros((n_atoms, 3)) if with_forces else None)
 
 
 def remap_types(moments: Moments, type_names: tuple[str, ...]) -> Moments:
@@ -188,7 +182,8 @@ def remap_types(moments: Moments, type_names: tuple[str, ...]) -> Moments:
     return Moments(type_names, spread(moments.energy12), spread(moments.energy6), spread(moments.pair_count, 0),
                    spread(moments.min_distance, np.inf),
                    lookup[moments.atom_types] if moments.has_forces else None,
-                   forces.get("force12"), forces.get("force6"), moments.coulomb, moments.coulomb_forces)
+                   forces.get("force12"), forces.get("force6"), moments.coulomb, moments.coulomb_forces,
+                   moments.charges)
 
 
 def compute_moments(dataset: Dataset, scheme: CutoffScheme, scope: str = "all", with_forces: bool = False,
@@ -205,7 +200,8 @@ def compute_moments(dataset: Dataset, scheme: CutoffScheme, scope: str = "all", 
         parts.append(reduce_pairs(pairs, dataset, scheme, with_forces, n_types))
         if coulomb is not None:
             energies, forces = coulomb.of_pairs(pairs, dataset, scheme.radius, scope == "inter-fragment", with_forces)
-            parts[-1] = replace(parts[-1], coulomb=energies, coulomb_forces=forces)
+            a0, a1 = dataset.frame_offsets[pairs.frames.start], dataset.frame_offsets[pairs.frames.stop]
+            parts[-1] = replace(parts[-1], coulomb=energies, coulomb_forces=forces, charges=coulomb.charges[a0:a1])
         if progress is not None:
             progress(pairs.frames.stop)
     return concat_moments(parts)
