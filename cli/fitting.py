@@ -65,6 +65,7 @@ def run_fit_command(kw: dict, reporter) -> int:
                        if err.name in values), "--init-file")
         raise click.BadParameter(str(err), param_hint=option) from None
     params = _with_fit_section(result, kw, dataset)
+    params = _with_charges(params, moments, dataset, model)
     fit_report(result, params, kw, fmt)
     if kw["output"]:
         from fitcore.io.params_file import params_json
@@ -84,6 +85,15 @@ def run_fit_command(kw: dict, reporter) -> int:
         reporter.warn(f"the fit did not converge: {result.outcome.message}")
         return EXIT_NOT_CONVERGED
     return EXIT_OK
+
+
+def _with_charges(params, moments, dataset, model):
+    """The params file records the charges (per type, where they are) and the Coulomb options."""
+    from dataclasses import replace
+
+    from fitcore.coulomb import coulomb_record
+    charges, record = coulomb_record(moments, dataset.type_index, dataset.type_names, model.coulomb)
+    return replace(params, charges=charges, coulomb=record)
 
 
 def _with_fit_section(result, kw: dict, dataset):

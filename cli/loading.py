@@ -11,22 +11,24 @@ def length_to_angstrom(kw: dict, value: float | None) -> float | None:
 
 def load(kw: dict, reporter, cutoff: float | None, shift: bool, with_forces: bool, need_energies: bool = False,
          warm: tuple[str, ...] = ("torch", "scipy.optimize"), counting_only: bool = False,
-         cutoff_needed: str = "--cutoff", coordinates: bool = False):
+         cutoff_needed: str = "--cutoff", coordinates: bool = False, params=None):
     """(dataset, moments, model options) for a command's data and interaction options.
 
     The modules in ``warm`` are imported while the workers read: the start-up costs overlap.
     ``counting_only`` (inspect): non-periodic frames get all their pairs, and no physics warnings.
     ``coordinates``: keep positions and other columns (also kept for inspect and the direct engine).
     With ``kw["cache"]`` the reduction is looked up in, or stored to, that folder.
+    ``params`` (predict): the params file, for its charges and Coulomb options.
     """
     from fitcore.heap import keep_heap_margin
     from fitcore.io.inputs import finish_dataset
     from fitcore.pipeline import Reduction
     keep_heap_margin()
-    model = model_config(kw, cutoff, shift)
+    model = model_config(kw, cutoff, shift, params)
     data = data_config(kw)
     coordinates = coordinates or counting_only or model.engine == "direct"
-    job = Reduction(data, model.scheme, model.scope, with_forces, counting_only, cutoff_needed, coordinates)
+    job = Reduction(data, model.scheme, model.scope, with_forces, counting_only, cutoff_needed, coordinates,
+                    model.coulomb if model.coulomb.method != "none" else None)
     paths = list(kw["files"])  # globs expanded once, by the option's callback
     dataset, moments = _reduce(paths, job, kw, reporter, warm)
     dataset = finish_dataset(dataset, data)

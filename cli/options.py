@@ -1,4 +1,5 @@
 """Options shared by several commands, as decorators, and their conversion to library options."""
+import math
 import os
 import re
 
@@ -189,11 +190,45 @@ interaction_options = _stack(
 )
 
 
+def _charges(ctx, param, values):
+    """TYPE=Q options (repeatable) -> {type: charge in e}."""
+    out = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep or not name.strip():
+                raise ValueError
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise click.BadParameter(f"expected TYPE=CHARGE with a number (e), got {item!r}", ctx, param) from None
+        if not math.isfinite(out[name.strip()]):
+            raise click.BadParameter(f"{item}: the charge must be finite", ctx, param)
+    return out
+
+
+coulomb_options = _stack(
+    click.option("--coulomb", type=click.Choice(["auto", "none", "direct", "ewald"]),
+                 help="Fixed-charge Coulomb term: auto = none without charges, else direct sums for molecules and "
+                      "Ewald sums for periodic frames (slabs as LAMMPS' kspace_modify slab 3.0).  [default: auto; "
+                      "predict: the params file's]"),
+    click.option("--coulomb-accuracy", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+                 help="Relative accuracy of the Ewald sums, as LAMMPS' kspace_style ewald ACC.  [default: 1e-08; "
+                      "predict: the params file's]"),
+    click.option("--charge", "charge", multiple=True, callback=_charges, metavar="TYPE=Q",
+                 help="Charge (e) of every atom of a type (repeatable); or a per-atom column in the files."),
+    click.option("--charge-key", metavar="KEY",
+                 help="Per-atom column of charges (e)  [default: initial_charges, charges, charge or q, if present]."),
+    click.option("--baseline-key", metavar="KEY",
+                 help="Frame key of an energy added to the model (D3, polarisation...), in the energy unit; "
+                      "or a baseline column of the energies table."),
+)
+
+
 def data_config(kw: dict):
     from fitcore.io.inputs import DataOptions
     from fitcore.io.xyz import ReadOptions
     read = ReadOptions(kw["energy_key"], kw["type_key"], kw["fragment_key"], kw["length_unit"], kw["energy_unit"])
-    return DataOptions(read, kw["energies"], kw["fragment_split"])
+    return DataOptions(read, kw["energies"], kw["fragment_split"], kw.get("baseline_key"))
 
 
 def scheduler_config(kw: dict):
@@ -207,9 +242,29 @@ def scheduler_config(kw: dict):
     return Scheduler(address=address, file=file)
 
 
-def model_config(kw: dict, cutoff_angstrom: float | None, shift: bool):
+def model_config(kw: dict, cutoff_angstrom: float | None, shift: bool, params=None):
+    """ModelOptions of a command; ``params`` (predict): the params file, whose charges and Coulomb
+    options stand in for options not given."""
     from fitcore.workflow import ModelOptions
-    return ModelOptions(cutoff_angstrom, shift, kw["interactions"], kw["engine"], kw["device"], kw["dtype"])
+    return ModelOptions(cutoff_angstrom, shift, kw["interactions"], kw["engine"], kw["device"], kw["dtype"],
+                        coulomb_config(kw, params))
+
+
+def coulomb_config(kw: dict, params=None):
+    """CoulombOptions from --coulomb, --coulomb-accuracy, --charge, --charge-key (and a params file)."""
+    from fitcore.coulomb import CoulombOptions
+    if "coulomb" not in kw:  # a command without Coulomb options (inspect)
+        return CoulombOptions(method="none")
+    recorded = params.coulomb if params is not None else {}
+    charges = dict(params.charges) if params is not None else {}
+    for name, value in kw["charge"].items():
+        if name in charges and abs(charges[name] - value) > 1e-12:
+            raise click.BadParameter(f"{name}={value:g}, but {kw['params_path']} gives {name} charge "
+                                     f"{charges[name]:g}; give charges one way", param_hint="--charge")
+        charges[name] = value
+    return CoulombOptions(method=kw["coulomb"] or recorded.get("method", "auto"),
+                          accuracy=kw["coulomb_accuracy"] or recorded.get("accuracy", 1e-8),
+                          charge_key=kw["charge_key"], charges=tuple(sorted(charges.items())))
 
 
 def parse_assignments(ctx, param, values):

@@ -23,7 +23,6 @@ k_e = e^2 / (4 pi eps0) = 14.3996454784 eV Å (CODATA 2018); LAMMPS' metal units
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import erfc
 
 from .dataset import Dataset
 from .errors import InputError
@@ -135,6 +134,7 @@ def pair_terms(pairs: PairSet, charges: np.ndarray, methods: np.ndarray, g: np.n
 
     charges [atoms of the dataset] e; methods [chunk frames]; g [chunk frames] 1/Å (EWALD frames);
     pairs of frames frame0 ...; their atoms start at atom0."""
+    from scipy.special import erfc
     local = pairs.frame - frame0
     method = methods[local]
     keep = method != NONE
@@ -236,3 +236,24 @@ def coulomb_chunk(pairs: PairSet, dataset: Dataset, charges: np.ndarray, methods
     if with_forces:
         forces += f_pair
     return COULOMB_CONSTANT * energies, (COULOMB_CONSTANT * forces if with_forces else None)
+
+
+def coulomb_record(moments, type_index: np.ndarray, type_names: tuple[str, ...],
+                   options: CoulombOptions) -> tuple[dict, dict]:
+    """What a params file records of the Coulomb term: per-type charges {type: e} (empty when the
+    charges differ within a type or there is no Coulomb term) and the options {method, accuracy, ...}."""
+    if moments is None or moments.charges is None:
+        return {}, ({"method": "none"} if options.method == "none" else {})
+    charges = np.asarray(moments.charges)
+    per_type = {}
+    for k, name in enumerate(type_names):
+        values = charges[type_index == k]
+        if len(values) and np.ptp(values) > 1e-12:
+            per_type = {}
+            break
+        if len(values):
+            per_type[name] = float(values[0])
+    source = "per-type" if options.charges else ("per-atom column " + (options.charge_key or "(default)"))
+    record = {"method": options.method, "accuracy": options.accuracy, "constant_eV_A": COULOMB_CONSTANT,
+              "charges_from": source, "charges_per_type": bool(per_type)}
+    return per_type, record

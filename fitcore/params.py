@@ -118,6 +118,8 @@ class LJParams:
     shift: bool = False
     stderr: np.ndarray | None = None  # [n_params], from a fit
     fit: dict = field(default_factory=dict)  # the fit section of a params file
+    charges: dict = field(default_factory=dict)  # type -> charge (e), per-type charges of the Coulomb term
+    coulomb: dict = field(default_factory=dict)  # the Coulomb options the parameters were fitted with (coulomb.py)
 
     @property
     def names(self) -> list[str]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from .coulomb import CoulombOptions, check_gathered, coulomb_setup
 from .dataset import Dataset, concat, for_fitting
-from .io.inputs import DataOptions, split_fragments
+from .io.inputs import DataOptions, read_frame_keys, split_fragments
 from .io.xyz import FilePart, frame_parts, read_structures
 from .moments import CutoffScheme, Moments, compute_moments, concat_moments, remap_types
 from .neighbors import check_cutoff
@@ -51,6 +51,7 @@ def reduce_pieces(pieces: list[Piece], job: Reduction) -> tuple[Dataset, Moments
     dataset = concat([read_structures(path, job.data.read, part) for path, part in pieces])
     if job.data.fragment_split is not None:
         dataset = split_fragments(dataset, job.data.fragment_split)
+    dataset = read_frame_keys(dataset, job.data)
     if job.scheme is None:
         return dataset, None
     check_cutoff(dataset, job.scheme.radius, job.cutoff_needed)

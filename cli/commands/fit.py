@@ -1,8 +1,8 @@
 """``ljfit fit``: fit epsilon and sigma (and offsets) to reference energies and forces."""
 import click
 
-from ..options import (cluster_options, common_options, data_options, init_file_or_uff, interaction_options,
-                       parse_assignments, parse_bounds, writable_path)
+from ..options import (cluster_options, common_options, coulomb_options, data_options, init_file_or_uff,
+                       interaction_options, parse_assignments, parse_bounds, writable_path)
 from ..output import guarded
 
 EXAMPLE = """\b
@@ -24,6 +24,7 @@ Exit codes: 0 ok, 1 bad input or failed run, 2 usage error, 3 not converged.
 @click.option("--shift/--no-shift", default=False, show_default=True,
               help="Shift pair energies to zero at the cutoff (LAMMPS pair_modify shift yes).")
 @interaction_options
+@coulomb_options
 @click.option("--mixing", type=click.Choice(["lorentz-berthelot", "arithmetic", "geometric", "sixthpower", "none"]),
               default="lorentz-berthelot", show_default=True, help="Mixing rule for unlike pairs (LAMMPS' rules).")
 @click.option("--offset", type=click.Choice(["none", "constant", "per-species"]), default="none", show_default=True,
