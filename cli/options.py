@@ -245,9 +245,11 @@ def scheduler_config(kw: dict):
 def model_config(kw: dict, cutoff_angstrom: float | None, shift: bool, params=None):
     """ModelOptions of a command; ``params`` (predict): the params file, whose charges and Coulomb
     options stand in for options not given."""
+    from fitcore.potential import parse_form
     from fitcore.workflow import ModelOptions
     return ModelOptions(cutoff_angstrom, shift, kw["interactions"], kw["engine"], kw["device"], kw["dtype"],
-                        coulomb_config(kw, params))
+                        parse_form(kw.get("potential") or "lj"), bool(kw.get("tail")),
+                        coulomb=coulomb_config(kw, params))
 
 
 def coulomb_config(kw: dict, params=None):
@@ -265,6 +267,16 @@ def coulomb_config(kw: dict, params=None):
     return CoulombOptions(method=kw["coulomb"] or recorded.get("method", "auto"),
                           accuracy=kw["coulomb_accuracy"] or recorded.get("accuracy", 1e-8),
                           charge_key=kw["charge_key"], charges=tuple(sorted(charges.items())))
+
+
+def potential_form(ctx, param, value):
+    """--potential lj|lj96|mie:N,M, checked here and kept as its canonical text (lj96, mie:14,6)."""
+    from fitcore.errors import InputError
+    from fitcore.potential import parse_form
+    try:
+        return parse_form(value).label
+    except InputError as err:
+        raise click.BadParameter(str(err), ctx, param) from None
 
 
 def parse_assignments(ctx, param, values):
