@@ -14,14 +14,20 @@ from lammps_oracle import lammps_available, lammps_energies_forces, lammps_unava
 
 from fitcore.coulomb import COULOMB_CONSTANT, CoulombOptions, coulomb_setup
 from fitcore.errors import InputError, LjfitWarning
-from fitcore.fit import FitOptions
+from fitcore.fitting import fit_dataset
 from fitcore.io.inputs import load_dataset
 from fitcore.io.params_file import params_from_dict
-from fitcore.workflow import FitSpec, ModelOptions, fit_dataset, predict_dataset, reduce
+from fitcore.pipeline import featurize
+from fitcore.predicting import predict_dataset
+from fitcore.spec import FitOptions, FitSpec, ModelOptions
 
 LAMMPS_K = 14.399645
 ORACLES = {"charged_periodic": "all", "charged_molecular_int": "inter-fragment"}
 live_lammps = pytest.mark.skipif(not lammps_available(), reason=f"LAMMPS unavailable: {lammps_unavailable_reason()}")
+
+
+def reduce(dataset, model, with_forces):
+    return featurize(dataset, model.scheme, model.scope, with_forces, model.coulomb)
 
 
 def truth(data_dir, name):

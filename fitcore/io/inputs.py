@@ -11,7 +11,7 @@ from .energies import baseline_from_key, join_baselines, join_energies, read_ene
 from .xyz import ReadOptions, read_structures
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DataOptions:
     read: ReadOptions = ReadOptions()
     energies: str | None = None  # energies table path

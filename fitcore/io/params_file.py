@@ -81,8 +81,8 @@ def params_from_dict(data, path: str) -> tuple[LJParams, dict]:
             raise InputError(f"{path}: tail true: {err}") from None
     from ..units import length_factor
     params = LJParams(layout, values * factors, None if cutoff is None else cutoff * length_factor(units["length"]),
-                      shift, None if stderr is None else stderr * factors, data.get("fit", {}), tail,
-                      _charges(data.get("charges", {}), path), _coulomb(data.get("coulomb", {}), path))
+                      shift, None if stderr is None else stderr * factors, tail=tail,
+                      charges=_charges(data.get("charges", {}), path), coulomb=_coulomb(data.get("coulomb", {}), path))
     return params, units
 
 
@@ -99,8 +99,9 @@ def _coulomb(coulomb, path: str) -> dict:
     if coulomb == {}:
         return {}
     from ..coulomb import METHODS
+    accuracy = coulomb.get("accuracy", 1e-8) if isinstance(coulomb, dict) else None
     if not isinstance(coulomb, dict) or coulomb.get("method", "auto") not in METHODS \
-            or not isinstance(coulomb.get("accuracy", 1e-8), (int, float)) or not 0 < coulomb.get("accuracy", 1e-8) < 1:
+            or not isinstance(accuracy, (int, float)) or not 0 < accuracy < 1:
         raise InputError(f"{path}: \"coulomb\" must be an object with a method ({', '.join(METHODS)}) and a "
                          f"relative accuracy between 0 and 1")
     return dict(coulomb)
@@ -226,9 +227,23 @@ def params_to_dict(params: LJParams, energy_unit: str = "eV", length_unit: str =
         data["charges"] = dict(params.charges)
     if params.coulomb:
         data["coulomb"] = dict(params.coulomb)
-    if params.fit:
-        data["fit"] = params.fit
     return data
+
+
+def document_json(data: dict) -> str:
+    """A params document as JSON text; non-finite numbers (an undetermined stderr, a singular
+    Jacobian's condition number) are written as null, since JSON has no inf or NaN."""
+    def clean(x):
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        if isinstance(x, (float, np.floating)):
+            return float(x) if np.isfinite(x) else None
+        if isinstance(x, np.integer):
+            return int(x)
+        return x
+    return json.dumps(clean(data), indent=1) + "\n"
 
 
 def _number(value: float) -> int | float:
@@ -237,4 +252,4 @@ def _number(value: float) -> int | float:
 
 
 def params_json(params: LJParams, energy_unit: str = "eV", length_unit: str = "angstrom") -> str:
-    return json.dumps(params_to_dict(params, energy_unit, length_unit), indent=1) + "\n"
+    return document_json(params_to_dict(params, energy_unit, length_unit))
