@@ -10,7 +10,7 @@ and the pair form and mixing rule (potential.py) that turn them into per-pair-ty
 coefficients. ``LJParams`` is a layout with values (eV, Å) and the cutoff treatment.
 ``pair_tables`` and ``pair_coefficients`` work on numpy arrays and torch tensors alike.
 """
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
