@@ -12,15 +12,17 @@ lj: n, m = 12, 6 and k_n = k_m = 4):
 
     C_n = k_n eps s^n,   dC_n/deps = k_n s^n,   dC_n/ds = n C_n / s     (the same for m)
 
-and the mixing rules' partial derivatives with respect to type a (the a == b case is
-the sum of the a and b contributions, which gives 1 for eps_aa and sigma_aa):
+and the mixing rules' partial derivatives with respect to type a, from each rule's
+transform g and epsilon factor f in potential.py (the a == b case is the sum of the a
+and b contributions, which gives 1 for eps_aa and sigma_aa):
 
-    eps_ab = sqrt(e_a e_b)                    d/de_a = eps_ab / (2 e_a)
-    lorentz-berthelot  sigma_ab = (s_a + s_b)/2   d/ds_a = 1/2
-    geometric          sigma_ab = sqrt(s_a s_b)   d/ds_a = sigma_ab / (2 s_a)
-    sixthpower         sigma_ab^6 = (s_a^6 + s_b^6)/2           d/ds_a = s_a^5 / (2 sigma_ab^5)
-                       eps_ab = 2 sqrt(e_a e_b) s_a^3 s_b^3 / (s_a^6 + s_b^6)
-                                              deps_ab/ds_a = eps_ab (3/s_a - 6 s_a^5 / (s_a^6 + s_b^6))
+    eps_ab = sqrt(e_a e_b) f(s_a, s_b)        d/de_a = eps_ab / (2 e_a),  d/ds_a = eps_ab d log f / d s_a
+    g(sigma_ab) = (g(s_a) + g(s_b)) / 2       d/ds_a = g'(s_a) / (2 g'(sigma_ab))
+
+    lorentz-berthelot  g = s:     d sigma_ab/ds_a = 1/2
+    geometric          g = log s: d sigma_ab/ds_a = sigma_ab / (2 s_a)
+    sixthpower         g = s^6:   d sigma_ab/ds_a = s_a^5 / (2 sigma_ab^5),
+                       d log f/ds_a = 3/s_a - 6 s_a^5 / (s_a^6 + s_b^6)
 
 A pair with its own parameters takes them directly (derivative 1); with mixing none a
 pair type without parameters has C12 = C6 = 0.
@@ -29,6 +31,7 @@ import numpy as np
 
 from .moments import pair_types
 from .params import Layout
+from .potential import MIXING, unit_factor
 
 
 class CoefficientMap:
@@ -47,9 +50,9 @@ class CoefficientMap:
         self.direct = np.flatnonzero(self.own >= 0)
         self.defined = np.ones(self.n_pt, bool) if layout.per_type else self.own >= 0
         # M[t, j] = [a_t == j] + [b_t == j]: where each pair type's mixing reads type j (2 on the diagonal)
-        self.uses = np.zeros((self.n_pt, layout.n_types))
-        np.add.at(self.uses, (np.arange(self.n_pt), a), 1.0)
-        np.add.at(self.uses, (np.arange(self.n_pt), b), 1.0)
+        self.is_a = (a[:, None] == np.arange(layout.n_types)).astype(float)  # [n_pt, n_types]: type j is a
+        self.is_b = (b[:, None] == np.arange(layout.n_types)).astype(float)
+        self.uses = self.is_a + self.is_b
         self.d_offsets = np.eye(self.n_params)[self.n_lj:]
 
     def pair_values(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -66,25 +69,19 @@ class CoefficientMap:
         return eps, sigma, d_eps, d_sigma
 
     def _mix(self, theta, d_eps, d_sigma) -> tuple[np.ndarray, np.ndarray]:
-        """Mixed eps, sigma of every pair type; fills the per-type columns of d_eps and d_sigma."""
+        """Mixed eps, sigma of every pair type; fills the per-type columns of d_eps and d_sigma.
+
+        Through the rule's transform g and epsilon factor f (potential.py):
+        d sigma_ab / d s_j = uses[t, j] g'(s_j) / (2 g'(sigma_ab)) and
+        d eps_ab / d s_j = eps_ab ([a == j] dlogf(s_a, s_b) + [b == j] dlogf(s_b, s_a))."""
         n = self.layout.n_types
         e, s, uses = theta[0:2 * n:2], theta[1:2 * n:2], self.uses
-        eps = np.sqrt(e[self.a] * e[self.b])
-        rule = self.layout.mixing
-        if rule == "lorentz-berthelot":
-            sigma = 0.5 * (s[self.a] + s[self.b])
-            d_sigma[:, 1:2 * n:2] = 0.5 * uses
-        elif rule == "geometric":
-            sigma = np.sqrt(s[self.a] * s[self.b])
-            d_sigma[:, 1:2 * n:2] = 0.5 * uses * sigma[:, None] / s
-        elif rule == "sixthpower":
-            sum6 = s[self.a] ** 6 + s[self.b] ** 6
-            sigma = (0.5 * sum6) ** (1 / 6)
-            eps = 2.0 * eps * (s[self.a] * s[self.b]) ** 3 / sum6
-            d_sigma[:, 1:2 * n:2] = 0.5 * uses * s ** 5 / sigma[:, None] ** 5
-            d_eps[:, 1:2 * n:2] = eps[:, None] * uses * (3 / s - 6 * s ** 5 / sum6[:, None])
-        else:
-            raise ValueError(f"unknown mixing rule {rule!r}")
+        rule = MIXING[self.layout.mixing]
+        eps, sigma = rule.mix(e[self.a], e[self.b], s[self.a], s[self.b])
+        d_sigma[:, 1:2 * n:2] = 0.5 * uses * (rule.slope(s) / np.reshape(rule.slope(sigma), (-1, 1)))
+        if rule.epsilon_factor is not unit_factor:
+            d_eps[:, 1:2 * n:2] = eps[:, None] * (self.is_a * rule.log_factor_slope(s[self.a], s[self.b])[:, None]
+                                                  + self.is_b * rule.log_factor_slope(s[self.b], s[self.a])[:, None])
         d_eps[:, 0:2 * n:2] = 0.5 * uses * eps[:, None] / e
         return eps, sigma
 

@@ -41,7 +41,9 @@ averaged, and a factor f on the geometric mean of epsilon:
     sixthpower                      g(s) = s^6      f = 2 s_i^3 s_j^3 / (s_i^6 + s_j^6)
 
 The same transforms make the rules linear for the initial guess (guess.py): g(sigma) and
-log eps - log f are averages of per-type values.
+log eps - log f are averages of per-type values; and they give the derivatives of the
+closed-form coefficient map (coefficient_map.py): d sigma_ij / d sigma_i = g'(sigma_i) /
+(2 g'(sigma_ij)), d log eps_ij / d sigma_i = d log f / d sigma_i.
 """
 import math
 from dataclasses import dataclass
@@ -173,6 +175,8 @@ class MixingRule:
     to_linear: Callable  # g(sigma, xp)
     from_linear: Callable  # g^-1(u, xp)
     epsilon_factor: Callable  # f(sigma_i, sigma_j, xp)
+    slope: Callable  # g'(sigma): d sigma_ij / d sigma_i = g'(sigma_i) / (2 g'(sigma_ij))
+    log_factor_slope: Callable  # d log f(sigma_i, sigma_j) / d sigma_i (numpy)
     lammps: str  # pair_modify mix keyword
     openmm: str | None  # the OpenMM force that applies the rule itself, if one does
     gromacs: int | None  # [ defaults ] comb-rule that applies it to sigma and epsilon, if one does
@@ -184,7 +188,8 @@ class MixingRule:
         return xp.sqrt(eps_i * eps_j) * self.epsilon_factor(sigma_i, sigma_j, xp), sigma
 
 
-def _unit_factor(sigma_i, sigma_j, xp):
+def unit_factor(sigma_i, sigma_j, xp):
+    """f = 1: the epsilon factor of the rules that take the geometric mean of epsilon alone."""
     return 1.0
 
 
@@ -193,12 +198,17 @@ def _sixthpower_factor(sigma_i, sigma_j, xp):
     return 2.0 * s3i * s3j / (s3i * s3i + s3j * s3j)
 
 
+def _no_slope(sigma_i, sigma_j):
+    return np.zeros(np.shape(sigma_i))
+
+
 MIXING = {
-    "lorentz-berthelot": MixingRule("lorentz-berthelot", lambda s, xp: s, lambda u, xp: u, _unit_factor,
-                                    "arithmetic", "NonbondedForce", 2, "Lorentz-Berthelot"),
-    "geometric": MixingRule("geometric", lambda s, xp: xp.log(s), lambda u, xp: xp.exp(u), _unit_factor,
-                            "geometric", None, 3, "Jorgensen"),
+    "lorentz-berthelot": MixingRule("lorentz-berthelot", lambda s, xp: s, lambda u, xp: u, unit_factor,
+                                    lambda s: 1.0, _no_slope, "arithmetic", "NonbondedForce", 2, "Lorentz-Berthelot"),
+    "geometric": MixingRule("geometric", lambda s, xp: xp.log(s), lambda u, xp: xp.exp(u), unit_factor,
+                            lambda s: 1.0 / s, _no_slope, "geometric", None, 3, "Jorgensen"),
     "sixthpower": MixingRule("sixthpower", lambda s, xp: s ** 6, lambda u, xp: u ** (1.0 / 6.0), _sixthpower_factor,
+                             lambda s: 6.0 * s ** 5, lambda si, sj: 3.0 / si - 6.0 * si ** 5 / (si ** 6 + sj ** 6),
                              "sixthpower", None, None, None),
 }
 MIXING_RULES = tuple(MIXING) + ("none",)  # none: every pair type has its own parameters
