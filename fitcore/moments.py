@@ -24,14 +24,14 @@ does not depend on sigma keeps this form: multiply e12/e6 by S and use
 d/dr [S e] in the force terms (``CutoffScheme`` is the only place to change).
 
 Moments of consecutive frame chunks concatenate, so they can be computed in
-pieces and gathered.
+pieces and gathered; moments of the blocks of one large frame add up.
 """
 from dataclasses import dataclass
 
 import numpy as np
 
 from .dataset import Dataset
-from .neighbors import PAIRS_PER_CHUNK, PairSet, iter_pairs
+from .neighbors import BLOCK_ATOMS, PAIRS_PER_CHUNK, PairSet, iter_pairs
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,13 @@ def _force_moment(per_pair: np.ndarray, pairs: PairSet, ti, tj, a0: int, n_atoms
     return out
 
 
+def add_moments(a: Moments, b: Moments) -> Moments:
+    """Moments of the same frames from two disjoint sets of pairs (blocks of a large frame) added."""
+    return Moments(a.type_names, a.energy12 + b.energy12, a.energy6 + b.energy6, a.pair_count + b.pair_count,
+                   np.minimum(a.min_distance, b.min_distance), a.atom_types,
+                   a.force12 + b.force12 if a.has_forces else None, a.force6 + b.force6 if a.has_forces else None)
+
+
 def concat_moments(parts: list[Moments]) -> Moments:
     """Moments of consecutive chunks (same type names) stacked into one."""
     first = parts[0]
@@ -177,12 +184,21 @@ def remap_types(moments: Moments, type_names: tuple[str, ...]) -> Moments:
 
 
 def compute_moments(dataset: Dataset, scheme: CutoffScheme, scope: str = "all", with_forces: bool = False,
-                    max_pairs: int = PAIRS_PER_CHUNK, progress=None, all_pairs_if_isolated: bool = False) -> Moments:
-    """Moments of every frame of ``dataset``; ``progress(n_frames_done)`` is called per chunk."""
+                    max_pairs: int = PAIRS_PER_CHUNK, progress=None, all_pairs_if_isolated: bool = False,
+                    max_atoms: int = BLOCK_ATOMS, share: tuple[int, int] = (0, 1)) -> Moments:
+    """Moments of every frame of ``dataset``; ``progress(n_frames_done)`` is called per chunk.
+    Frames of more than ``max_atoms`` atoms are reduced block by block (``neighbors.block_grid``);
+    ``share`` (k, n): the k-th of n shares of the work (``neighbors.iter_pairs``), whose moments add up."""
     n_types = len(dataset.type_names)
-    parts = []
-    for pairs in iter_pairs(dataset, scheme.radius, scope, max_pairs, all_pairs_if_isolated, vectors=with_forces):
-        parts.append(reduce_pairs(pairs, dataset, scheme, with_forces, n_types))
+    parts, frames = [], None
+    for pairs in iter_pairs(dataset, scheme.radius, scope, max_pairs, all_pairs_if_isolated, vectors=with_forces,
+                            max_atoms=max_atoms, share=share):
+        part = reduce_pairs(pairs, dataset, scheme, with_forces, n_types)
+        if pairs.frames == frames:  # another block of the same large frame
+            parts[-1] = add_moments(parts[-1], part)
+        else:
+            parts.append(part)
+        frames = pairs.frames
         if progress is not None:
             progress(pairs.frames.stop)
     return concat_moments(parts)
