@@ -110,7 +110,8 @@ def block_grid(n_atoms: int, cell: np.ndarray, pbc: np.ndarray, cutoff: float | 
         return tuple(counts)
     while True:
         span = [1.0 / n + 2 * cutoff / w if p else 1.0 for n, w, p in zip(counts, widths, pbc)]
-        splittable = [k for k in range(3) if pbc[k] and widths[k] >= 4 * cutoff and widths[k] / (counts[k] + 1) >= cutoff]
+        splittable = [k for k in range(3)
+                      if pbc[k] and widths[k] >= 4 * cutoff and widths[k] / (counts[k] + 1) >= cutoff]
         if n_atoms * np.prod(span) <= max_atoms or not splittable:
             return tuple(counts)
         counts[max(splittable, key=lambda k: widths[k] / counts[k])] += 1
@@ -150,26 +151,29 @@ def _block_copies(fractional: np.ndarray, pbc: np.ndarray, halo: np.ndarray, gri
 
 
 def block_pairs(positions: np.ndarray, cell: np.ndarray, pbc: np.ndarray, cutoff: float, grid: tuple[int, int, int],
-                block: tuple[int, int, int], searcher=None, vectors: bool = True) -> tuple[np.ndarray, ...]:
-    """The pairs of one frame that belong to ``block`` of ``grid`` (``block_grid``), as ``frame_pairs``
-    gives them (indices local to the frame; i, j int64 here). Over all blocks, every pair once.
+                blocks: list[tuple[int, int, int]], searcher=None,
+                vectors: bool = True) -> Iterator[tuple[np.ndarray, ...]]:
+    """For each of ``blocks`` of ``grid`` (``block_grid``), the pairs of one frame that belong to it, as
+    ``frame_pairs`` gives them (indices local to the frame; i, j int64 here). Over all blocks of the
+    grid, every pair once.
 
-    The block and its halo are searched as a non-periodic system of explicit copies (the fast case of
+    A block and its halo are searched as a non-periodic system of explicit copies (the fast case of
     the neighbour search). A pair of two core atoms belongs to the block; a pair of a core atom and a
     halo copy is found by the blocks of both atoms and kept by the one whose core atom has the lower
     index (two copies of one atom are more than two cutoffs apart: never a pair)."""
     basis = completed_basis(cell[None], pbc[None])[0]
     fractional = positions @ np.linalg.inv(basis)
     halo = cutoff / cell_widths(cell[None], pbc[None])[0]
-    atom, shift, core = _block_copies(fractional, pbc, halo, grid, block)
-    found = frame_pairs(positions[atom] + shift @ cell, cell, np.zeros(3, bool), cutoff, searcher, vectors)
-    p, q = found[0].astype(np.int64), found[1].astype(np.int64)
-    a, b, ca, cb = atom[p], atom[q], core[p], core[q]
-    keep = (ca & cb) | (ca & ~cb & (a < b)) | (~ca & cb & (b < a))
-    out = [a[keep], b[keep], found[2][keep]]
-    if vectors:
-        out += [(shift[q] - shift[p])[keep].astype(np.int32), found[4][keep]]
-    return tuple(out)
+    for block in blocks:
+        atom, shift, core = _block_copies(fractional, pbc, halo, grid, block)
+        found = frame_pairs(positions[atom] + shift @ cell, cell, np.zeros(3, bool), cutoff, searcher, vectors)
+        p, q = found[0].astype(np.int64), found[1].astype(np.int64)
+        a, b, ca, cb = atom[p], atom[q], core[p], core[q]
+        keep = (ca & cb) | (ca & ~cb & (a < b)) | (~ca & cb & (b < a))
+        out = [a[keep], b[keep], found[2][keep]]
+        if vectors:
+            out += [(shift[q] - shift[p])[keep].astype(np.int32), found[4][keep]]
+        yield tuple(out)
 
 
 def iter_pairs(dataset: Dataset, cutoff: float | None, scope: str = "all", max_pairs: int = PAIRS_PER_CHUNK,
@@ -203,9 +207,8 @@ def iter_pairs(dataset: Dataset, cutoff: float | None, scope: str = "all", max_p
             if parts:
                 yield _chunk(dataset, range(chunk_start, k), parts, scope)
             blocks = list(np.ndindex(*grid))[share[0]::share[1]]
-            for block in blocks:
-                found = block_pairs(dataset.positions[lo:hi], dataset.cells[k], dataset.pbc[k], frame_cutoff,
-                                    grid, block, searcher, vectors)
+            for found in block_pairs(dataset.positions[lo:hi], dataset.cells[k], dataset.pbc[k], frame_cutoff,
+                                     grid, blocks, searcher, vectors):
                 yield _chunk(dataset, range(k, k + 1), [found], scope)
             if not blocks:
                 yield _chunk(dataset, range(k, k + 1), [_no_pairs(vectors)], scope)

@@ -53,7 +53,7 @@ def test_blocks_give_every_pair_once(rng, case):
     grid = block_grid(frame.n_atoms, cell, pbc, cutoff, max_atoms=400)
     assert np.prod(grid) > 1
     whole = frame_pairs(frame.positions, cell, pbc, cutoff)
-    parts = [block_pairs(frame.positions, cell, pbc, cutoff, grid, block) for block in np.ndindex(*grid)]
+    parts = list(block_pairs(frame.positions, cell, pbc, cutoff, grid, list(np.ndindex(*grid))))
     i, j, d, shift, vector = (np.concatenate([p[k] for p in parts]) for k in range(5))
     expected = canonical(whole[0].astype(np.int64), whole[1].astype(np.int64), whole[3], whole[2])
     found = canonical(i, j, shift, d)
