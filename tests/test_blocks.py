@@ -134,8 +134,8 @@ def write_frame(path, frame) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize("with_forces", [False, True])
-def test_workers_share_one_large_frame(rng, tmp_path, monkeypatch, with_forces):
+@pytest.mark.parametrize("with_forces,tail", [(False, False), (True, False), (False, True)])
+def test_workers_share_one_large_frame(rng, tmp_path, monkeypatch, with_forces, tail):
     """A file of one frame larger than a block is reduced by every worker, each taking some of its blocks."""
     from fitcore import pipeline
     from fitcore.io.inputs import DataOptions
@@ -145,7 +145,7 @@ def test_workers_share_one_large_frame(rng, tmp_path, monkeypatch, with_forces):
     monkeypatch.setattr(pipeline, "PARALLEL_BYTES", 1)
     n_side = int(np.ceil(BLOCK_ATOMS ** (1 / 3))) + 1  # workers use the default block size
     path = write_frame(tmp_path / "big.extxyz", lattice_frame(rng, n_side, 3.6))
-    scheme = CutoffScheme(7.5, True)
+    scheme = CutoffScheme(7.5, shift=not tail, tail=tail)  # the tail is added once, not once per share
     pending = pipeline.PendingReduction([path], pipeline.Reduction(DataOptions(), scheme, with_forces=with_forces,
                                                                    coordinates=False), workers=2)
     assert pending.parallel and [t.share for t in pending.tasks] == [(0, 2), (1, 2)]
