@@ -24,10 +24,10 @@ import distributed
 from common import CUTOFF, make_mixture_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from fitcore.cluster import ClusterReduction, Scheduler  # noqa: E402
+from fitcore.cluster import ClusterFeaturization, Scheduler  # noqa: E402
 from fitcore.io.inputs import DataOptions  # noqa: E402
 from fitcore.moments import CutoffScheme  # noqa: E402
-from fitcore.pipeline import Reduction  # noqa: E402
+from fitcore.pipeline import Featurization  # noqa: E402
 
 LJFIT = Path(sys.executable).with_name("ljfit")
 
@@ -66,16 +66,16 @@ def scheduler_overhead(client: distributed.Client, n: int = 2000) -> float:
 
 
 def model(path: Path, client: distributed.Client, address: str) -> None:
-    job = Reduction(DataOptions(), CutoffScheme(CUTOFF, True), coordinates=False)
+    job = Featurization(DataOptions(), CutoffScheme(CUTOFF, True), coordinates=False)
     with distributed.get_task_stream(client) as stream:
         start = time.perf_counter()
-        pending = ClusterReduction([str(path)], job, Scheduler(address=address))
+        pending = ClusterFeaturization([str(path)], job, Scheduler(address=address))
         submitted = time.perf_counter()
         results = [f.result() for f in pending.futures]
         computed = time.perf_counter()
         dataset, moments = pending.result()
         done = time.perf_counter()
-    tasks = [t for t in stream.data if str(t["key"]).startswith("reduce_pieces")]
+    tasks = [t for t in stream.data if str(t["key"]).startswith("featurize_pieces")]
     plans = [t for t in stream.data if str(t["key"]).startswith("frame_parts")]
     compute = [s["stop"] - s["start"] for t in tasks for s in t["startstops"] if s["action"] == "compute"]
     planning = [s["stop"] - s["start"] for t in plans for s in t["startstops"] if s["action"] == "compute"]

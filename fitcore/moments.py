@@ -69,7 +69,7 @@ class Moments:
         return self.force12 is not None
 
 
-def reduce_pairs(pairs: PairSet, dataset: Dataset, scheme: CutoffScheme, with_forces: bool,
+def moments_of_pairs(pairs: PairSet, dataset: Dataset, scheme: CutoffScheme, with_forces: bool,
                  n_types: int) -> Moments:
     """Moments of the frames ``pairs.frames`` (a chunk) from their pairs."""
     f0, f1 = pairs.frames.start, pairs.frames.stop
@@ -170,7 +170,7 @@ def compute_moments(dataset: Dataset, scheme: CutoffScheme, scope: str = "all", 
     parts, frames = [], None
     for pairs in iter_pairs(dataset, scheme.radius, scope, max_pairs, all_pairs_if_isolated, vectors=with_forces,
                             max_atoms=max_atoms, share=share):
-        part = reduce_pairs(pairs, dataset, scheme, with_forces, n_types)
+        part = moments_of_pairs(pairs, dataset, scheme, with_forces, n_types)
         if pairs.frames == frames:  # another block of the same large frame
             parts[-1] = add_moments(parts[-1], part)
         else:

@@ -1,7 +1,7 @@
-"""Reading and reducing inputs in worker processes: the map step of the design's map-reduce.
+"""Featurization in worker processes (files -> frames -> pairs -> moments): the map step of the design's map-reduce.
 
 Inputs are cut into pieces of whole frames (small files whole, large files in byte
-ranges); worker processes read their pieces and reduce them to pair moments; the
+ranges); worker processes read their pieces and featurize them (pair moments); the
 parent gathers datasets and moments in input order (so errors are reported for the
 first bad place, as a serial read would). Workers are started before the parent
 imports torch and scipy, so that start-up overlaps with reading. A task returns only
@@ -31,8 +31,8 @@ TASKS_PER_WORKER = 4  # smaller tasks balance better at the end; each costs a li
 
 
 @dataclass(frozen=True)
-class Reduction:
-    """What each piece is reduced to."""
+class Featurization:
+    """What each piece is featurized to."""
     data: DataOptions
     scheme: CutoffScheme | None  # None: read only, no moments
     scope: str = "all"
@@ -51,7 +51,7 @@ class Task(NamedTuple):
     share: tuple[int, int] = (0, 1)  # (k, n): the k-th of the n tasks that share one large frame
 
 
-def reduce_pieces(pieces: list[Piece], job: Reduction,
+def featurize_pieces(pieces: list[Piece], job: Featurization,
                   share: tuple[int, int] = (0, 1)) -> tuple[Dataset | None, Moments | None]:
     """Read ``pieces`` (in order) and reduce them to moments: the work of one task. A ``share`` after
     the first returns its moments only (the first brings the dataset)."""
@@ -71,7 +71,7 @@ def reduce_pieces(pieces: list[Piece], job: Reduction,
 
 
 def gather(results: list[tuple[Dataset, Moments | None]], tasks: list[Task],
-           job: Reduction) -> tuple[Dataset, Moments | None]:
+           job: Featurization) -> tuple[Dataset, Moments | None]:
     """The results of consecutive ``tasks`` joined into one dataset and its moments (those of the
     tasks that share a frame added up)."""
     parts: list[tuple[Dataset, Moments | None]] = []
@@ -138,14 +138,14 @@ def plan(paths: list[str], n_tasks: int, parts: dict[str, list[FilePart]] | None
     return tasks
 
 
-class PendingReduction:
-    """Reading and reduction under way; ``result()`` waits for it and gathers.
+class PendingFeaturization:
+    """Featurization under way; ``result()`` waits for it and gathers.
 
     ``paths`` are files (globs expanded: ``expand_paths``). The gathered dataset is as read: the
     checks and joins that need all frames at once (``finish_dataset``: unique names, the energies
     table) are the caller's."""
 
-    def __init__(self, paths: list[str], job: Reduction, workers: int = 1, progress=None):
+    def __init__(self, paths: list[str], job: Featurization, workers: int = 1, progress=None):
         self.paths, self.job, self.progress = paths, job, progress
         size = sum(os.path.getsize(p) for p in self.paths if p != "-")
         threshold = PARALLEL_BYTES if job.scheme is not None else PARALLEL_READ_BYTES
@@ -155,12 +155,12 @@ class PendingReduction:
         if self.parallel:
             self.executor = ProcessPoolExecutor(workers, mp_context=_context())
             self.tasks = plan(self.paths, TASKS_PER_WORKER * workers, n_shares=workers if job.scheme else 1)
-            self.futures = [self.executor.submit(reduce_pieces, task.pieces, job, task.share) for task in self.tasks]
+            self.futures = [self.executor.submit(featurize_pieces, task.pieces, job, task.share) for task in self.tasks]
 
     def result(self) -> tuple[Dataset, Moments | None]:
         try:
             if not self.parallel:
-                results = [reduce_pieces(self.tasks[0].pieces, self.job)]
+                results = [featurize_pieces(self.tasks[0].pieces, self.job)]
             else:
                 results, frames = [], 0
                 for future, task in zip(self.futures, self.tasks):
