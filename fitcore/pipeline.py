@@ -172,3 +172,10 @@ class PendingFeaturization:
             if self.executor is not None:  # idle workers exit at once; an error cancels what is left
                 self.executor.shutdown(wait=True, cancel_futures=True)
         return gather(results, self.tasks, self.job)
+
+
+def featurize(dataset: Dataset, scheme: CutoffScheme, scope: str = "all", with_forces: bool = False) -> Moments:
+    """Pair moments of an in-memory dataset, in this process (files -> moments: PendingFeaturization)."""
+    from .cells import warn_thin_cells
+    warn_thin_cells(dataset.cells, dataset.pbc, scheme.radius)
+    return compute_moments(dataset, scheme, scope, with_forces)
