@@ -66,7 +66,7 @@ def scheduler_overhead(client: distributed.Client, n: int = 2000) -> float:
 
 
 def model(path: Path, client: distributed.Client, address: str) -> None:
-    job = Featurization(DataOptions(), CutoffScheme(CUTOFF, True), coordinates=False)
+    job = Featurization(data=DataOptions(), scheme=CutoffScheme(CUTOFF, True), coordinates=False)
     with distributed.get_task_stream(client) as stream:
         start = time.perf_counter()
         pending = ClusterFeaturization([str(path)], job, Scheduler(address=address))

@@ -146,7 +146,7 @@ def test_workers_share_one_large_frame(rng, tmp_path, monkeypatch, with_forces, 
     n_side = int(np.ceil(BLOCK_ATOMS ** (1 / 3))) + 1  # workers use the default block size
     path = write_frame(tmp_path / "big.extxyz", lattice_frame(rng, n_side, 3.6))
     scheme = CutoffScheme(7.5, shift=not tail, tail=tail)  # the tail is added once, not once per share
-    job = pipeline.Featurization(DataOptions(), scheme, with_forces=with_forces, coordinates=False)
+    job = pipeline.Featurization(data=DataOptions(), scheme=scheme, with_forces=with_forces, coordinates=False)
     pending = pipeline.PendingFeaturization([path], job, workers=2)
     assert pending.parallel and [t.share for t in pending.tasks] == [(0, 2), (1, 2)]
     dataset, moments = pending.result()
