@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from .dataset import Dataset
 from .errors import InputError
 from .moments import Moments
-from .pipeline import TASKS_PER_WORKER, Featurization, featurize_pieces, gather, plan, to_split
+from .pipeline import TASKS_PER_WORKER, Featurization, featurize_pieces, gather, plan, shares, to_split
 
 INSTALL = "pip install 'ljfit[dask]' (the dask and distributed packages)"
 LOCAL = re.compile(r"local:(\d+)")
@@ -108,7 +108,7 @@ class ClusterFeaturization:
         split = to_split(paths, n_tasks)
         found = self.client.map(frame_parts, split, n_parts=n_tasks, pure=False)  # read on the workers
         parts = dict(zip(split, self.client.gather(found)))
-        self.tasks = plan(paths, n_tasks, parts, n_shares=n_tasks // TASKS_PER_WORKER if self.job.scheme else 1)
+        self.tasks = plan(paths, n_tasks, parts, n_shares=shares(self.job, n_tasks // TASKS_PER_WORKER))
         return [self.client.submit(featurize_pieces, task.pieces, self.job, task.share, pure=False)
                 for task in self.tasks]
 

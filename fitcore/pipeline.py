@@ -18,8 +18,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from .coulomb import CoulombOptions, check_gathered, coulomb_setup
 from .dataset import Dataset, concat, for_fitting
-from .io.inputs import DataOptions, split_fragments
+from .io.inputs import DataOptions, read_frame_keys, split_fragments
 from .io.xyz import FilePart, frame_parts, read_structures
 from .moments import CutoffScheme, Moments, add_moments, compute_moments, concat_moments, remap_types
 from .neighbors import check_cutoff
@@ -40,6 +41,7 @@ class Featurization:
     all_pairs_if_isolated: bool = False
     cutoff_needed: str = "--cutoff"  # how a missing cutoff would be given, for the error message
     coordinates: bool = True  # False: datasets come back ``for_fitting`` (no positions, columns or frame info)
+    coulomb: CoulombOptions | None = None  # fixed-charge Coulomb term (None: none)
 
 
 Piece = tuple[str, FilePart | None]
@@ -58,11 +60,13 @@ def featurize_pieces(pieces: list[Piece], job: Featurization,
     dataset = concat([read_structures(path, job.data.read, part) for path, part in pieces])
     if job.data.fragment_split is not None:
         dataset = split_fragments(dataset, job.data.fragment_split)
+    dataset = read_frame_keys(dataset, job.data)
     if job.scheme is None:
         return dataset, None
     check_cutoff(dataset, job.scheme.radius, job.cutoff_needed)
+    setup = coulomb_setup(dataset, job.coulomb) if job.coulomb is not None else None
     moments = compute_moments(dataset, job.scheme, job.scope, job.with_forces,
-                              all_pairs_if_isolated=job.all_pairs_if_isolated, share=share)
+                              all_pairs_if_isolated=job.all_pairs_if_isolated, share=share, coulomb=setup)
     if share[0] > 0:
         return None, moments
     if not job.coordinates:
@@ -81,6 +85,8 @@ def gather(results: list[tuple[Dataset, Moments | None]], tasks: list[Task],
         else:
             parts.append((dataset, moments))
     dataset = concat([d for d, _ in parts])
+    if job.scheme is not None:
+        check_gathered(parts)  # charges in some inputs but not in others; net charges
     moments = None if job.scheme is None else \
         concat_moments([remap_types(m, dataset.type_names) for _, m in parts])
     return dataset, moments
@@ -102,6 +108,12 @@ def worker_count(threads: int | None = None) -> int:
 def to_split(paths: list[str], n_tasks: int) -> list[str]:
     """The files that are read in several pieces."""
     return [p for p in paths if p != "-" and n_tasks > 1 and os.path.getsize(p) > SPLIT_BYTES]
+
+
+def shares(job: Featurization, workers: int) -> int:
+    """How many tasks share a file of one large frame: all workers, unless there are no moments to
+    add up, or a Coulomb term (computed per whole frame)."""
+    return workers if job.scheme is not None and job.coulomb is None else 1
 
 
 def plan(paths: list[str], n_tasks: int, parts: dict[str, list[FilePart]] | None = None,
@@ -154,8 +166,9 @@ class PendingFeaturization:
         self.tasks = [Task([(p, None) for p in paths])]
         if self.parallel:
             self.executor = ProcessPoolExecutor(workers, mp_context=_context())
-            self.tasks = plan(self.paths, TASKS_PER_WORKER * workers, n_shares=workers if job.scheme else 1)
-            self.futures = [self.executor.submit(featurize_pieces, task.pieces, job, task.share) for task in self.tasks]
+            self.tasks = plan(self.paths, TASKS_PER_WORKER * workers, n_shares=shares(job, workers))
+            self.futures = [self.executor.submit(featurize_pieces, task.pieces, job, task.share)
+                            for task in self.tasks]
 
     def result(self) -> tuple[Dataset, Moments | None]:
         try:
@@ -174,8 +187,12 @@ class PendingFeaturization:
         return gather(results, self.tasks, self.job)
 
 
-def featurize(dataset: Dataset, scheme: CutoffScheme, scope: str = "all", with_forces: bool = False) -> Moments:
-    """Pair moments of an in-memory dataset, in this process (files -> moments: PendingFeaturization)."""
+def featurize(dataset: Dataset, scheme: CutoffScheme, scope: str = "all", with_forces: bool = False,
+              coulomb: CoulombOptions | None = None) -> Moments:
+    """Pair moments of an in-memory dataset, in this process (files -> moments: PendingFeaturization);
+    with the fixed-charge Coulomb term of ``coulomb`` (None: the default, auto)."""
     from .cells import warn_thin_cells
+    from .coulomb import check_charges
     warn_thin_cells(dataset.cells, dataset.pbc, scheme.radius)
-    return compute_moments(dataset, scheme, scope, with_forces)
+    setup = check_charges(dataset, coulomb or CoulombOptions())
+    return compute_moments(dataset, scheme, scope, with_forces, coulomb=setup)
