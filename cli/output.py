@@ -103,8 +103,12 @@ def guarded(command):
                 warnings.simplefilter("always")
                 try:
                     code = command(*args, **kwargs)
-                finally:  # ljfit's own warnings always; those of numpy, torch, ... only with --debug
+                finally:  # ljfit's own warnings always (each once); those of numpy, torch, ... only with --debug
+                    shown = set()
                     for w in caught:
+                        if str(w.message) in shown:
+                            continue
+                        shown.add(str(w.message))
                         if issubclass(w.category, LjfitWarning):
                             reporter.warn(str(w.message))
                         elif reporter.debug:
