@@ -115,6 +115,13 @@ def _device(ctx, param, value):
     return value
 
 
+def init_file_or_uff(ctx, param, value):
+    """``uff`` (the built-in UFF table, resolved once the types are known) or an existing params file."""
+    if value is None or value == "uff":
+        return value
+    return click.Path(exists=True, dir_okay=False).convert(value, param, ctx)
+
+
 def writable_path(ctx, param, value):
     """An output file whose folder exists and is writable: checked before any work is done."""
     if value is None:

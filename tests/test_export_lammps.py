@@ -10,7 +10,7 @@ import torch
 from lammps_oracle import lammps_available, lammps_energies_forces, lammps_unavailable_reason
 from synth import random_dataset
 
-from fitcore.io.export import lammps_block
+from fitcore.io.export.lammps import lammps_block
 from fitcore.io.params_file import params_from_dict
 from fitcore.io.xyz import read_structures
 from fitcore.model import MomentEngine, coefficients

@@ -28,10 +28,11 @@ Examples:
 def export(params_path, target, lammps_units, cutoff, output, quiet, debug):
     """Export a params file: a LAMMPS input block (pair_style lj/cut with a
     type map), an OpenMM force field fragment, or CSV."""
-    from fitcore.io.export import csv_rows, lammps_block, openmm_xml
-    from fitcore.io.params_file import read_params
-
+    from fitcore.io.export.csv import csv_rows
+    from fitcore.io.export.lammps import lammps_block
+    from fitcore.io.export.openmm import openmm_xml
     from fitcore.io.files import atomic_write
+    from fitcore.io.params_file import read_params
 
     from ..output import csv_text
     from ..render import emit

@@ -1,0 +1,32 @@
+"""What every export needs: the type pairs with parameters, element symbols, the cutoff note."""
+import numpy as np
+
+from ...elements import ATOMIC_MASS
+from ...params import LJParams
+
+
+def shift_note(params: LJParams, code: str = "LAMMPS") -> str:
+    """One line on the cutoff treatment of ``params``, with the setting that gives it in ``code``."""
+    if params.cutoff is None:
+        return "no cutoff: plain sum over all pairs"
+    if params.shift:
+        how = "pair_modify shift yes" if code == "LAMMPS" else "OpenMM's NonbondedForce does not shift: add the shift"
+        return f"energies shifted to zero at the cutoff ({how})"
+    how = "pair_modify shift no" if code == "LAMMPS" else "as OpenMM's cutoff does"
+    return f"energies truncated at the cutoff, not shifted ({how}; ASE's LennardJones shifts by default)"
+
+
+def element_of(name: str) -> str | None:
+    """The element symbol a type name stands for: itself, or an atomic number ("18" -> "Ar")."""
+    if name in ATOMIC_MASS:
+        return name
+    symbols = list(ATOMIC_MASS)  # in order of atomic number
+    return symbols[int(name) - 1] if name.isdigit() and 1 <= int(name) <= len(symbols) else None
+
+
+def pair_parameters(params: LJParams) -> list[tuple[int, int, float, float]]:
+    """(a, b, eps_ab, sigma_ab) in eV and Å for every type pair with defined parameters, a <= b."""
+    eps, sigma = params.pair_table()
+    n = params.layout.n_types
+    return [(a, b, float(eps[a, b]), float(sigma[a, b])) for a in range(n) for b in range(a, n)
+            if np.isfinite(eps[a, b])]

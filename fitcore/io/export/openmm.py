@@ -1,0 +1,51 @@
+"""OpenMM export: a ForceField XML fragment (nm, kJ/mol)."""
+import warnings
+
+import numpy as np
+
+from ...elements import ATOMIC_MASS
+from ...errors import LjfitWarning
+from ...params import LJParams
+from ...units import energy_factor, length_factor
+from .common import element_of, pair_parameters, shift_note
+
+
+def openmm_xml(params: LJParams, source: str = "") -> str:
+    """An OpenMM ForceField XML fragment (nm, kJ/mol).
+
+    Lorentz-Berthelot without overrides maps onto NonbondedForce; anything else onto
+    LennardJonesForce with an NBFixPair for every unlike pair that the rule does not give.
+    """
+    to_kj = energy_factor("eV") / energy_factor("kJ/mol")
+    to_nm = length_factor("angstrom") / length_factor("nm")
+    layout = params.layout
+    eps_table, sigma_table = params.pair_table()
+    lines = ["<ForceField>",
+             f"  <!-- exported by ljfit from {source or 'a params file'}; mixing {layout.mixing}; "
+             f"cutoff {'none' if params.cutoff is None else f'{params.cutoff * to_nm:.6g} nm'}: "
+             f"{shift_note(params, 'OpenMM')}. Set nonbondedCutoff in createSystem. -->",
+             "  <AtomTypes>"]
+    for name in layout.type_names:
+        symbol = element_of(name)
+        if symbol is None:
+            warnings.warn(LjfitWarning(f"type {name!r} is not an element symbol or number: its OpenMM mass is "
+                                       f"written as 0 (a fixed particle); set it in the XML"), stacklevel=2)
+        element = f' element="{symbol}"' if symbol else ""
+        lines.append(f'    <Type name="{name}" class="{name}"{element} mass="{ATOMIC_MASS.get(symbol, 0.0)}"/>')
+    lines.append("  </AtomTypes>")
+    lb_only = layout.mixing == "lorentz-berthelot" and not layout.pairs
+    tag = "NonbondedForce" if lb_only else "LennardJonesForce"
+    head = f'  <{tag} coulomb14scale="1" lj14scale="1">' if lb_only else f'  <{tag} lj14scale="1">'
+    lines.append(head)
+    for k, name in enumerate(layout.type_names):
+        eps, sigma = eps_table[k, k], sigma_table[k, k]
+        eps, sigma = (0.0, 1.0) if not np.isfinite(eps) else (eps * to_kj, sigma * to_nm)
+        charge = ' charge="0"' if lb_only else ""
+        lines.append(f'    <Atom type="{name}"{charge} sigma="{sigma:.10g}" epsilon="{eps:.10g}"/>')
+    if not lb_only:
+        for a, b, eps, sigma in pair_parameters(params):
+            if a != b:
+                lines.append(f'    <NBFixPair type1="{layout.type_names[a]}" type2="{layout.type_names[b]}" '
+                             f'sigma="{sigma * to_nm:.10g}" epsilon="{eps * to_kj:.10g}"/>')
+    lines += [f"  </{tag}>", "</ForceField>"]
+    return "\n".join(lines) + "\n"
