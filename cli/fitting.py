@@ -90,18 +90,18 @@ def _with_fit_section(result, kw: dict, dataset):
     from dataclasses import replace
 
     import fitcore
-    from fitcore.io.inputs import expand_paths
 
     from .render import statistics_in_units
     names = result.params.names
     outcome = result.outcome
-    options = {k: v for k, v in kw.items() if k not in ("files", "output", "residuals", "plot", "fmt", "quiet", "debug")}
+    options = {k: v for k, v in kw.items() if k not in ("files", "output", "residuals", "plot", "fmt", "quiet", "debug",
+                                                     "scheduler", "scheduler_file")}
     section = {
         "ljfit_version": fitcore.__version__,
         "command": _command_line(),
         "method": kw["method"], "algorithm": kw["algorithm"], "loss": kw["loss"], "seed": outcome.seed,
         "options": options,
-        "inputs": [_file_record(p) for p in expand_paths(list(kw["files"]))]
+        "inputs": [_file_record(p) for p in kw["files"]]
         + ([_file_record(kw["energies"])] if kw["energies"] else []),
         "statistics": statistics_in_units(result.statistics, kw["energy_unit"], kw["length_unit"]),
         "flags": {n: list(f) for n, f in zip(names, result.flags) if f},

@@ -1,8 +1,8 @@
 """``ljfit fit``: fit epsilon and sigma (and offsets) to reference energies and forces."""
 import click
 
-from ..options import (common_options, data_options, init_file_or_uff, interaction_options, parse_assignments,
-                       parse_bounds, writable_path)
+from ..options import (cluster_options, common_options, data_options, init_file_or_uff, interaction_options,
+                       parse_assignments, parse_bounds, writable_path)
 from ..output import guarded
 
 EXAMPLE = """\b
@@ -64,6 +64,7 @@ Exit codes: 0 ok, 1 bad input or failed run, 2 usage error, 3 not converged.
 @click.option("--plot", type=click.Path(dir_okay=False), callback=writable_path,
               help="Write a parity plot (PNG, PDF, SVG).")
 @click.option("--cache", type=click.Path(file_okay=False), help="Folder caching moments between runs.")
+@cluster_options
 @common_options
 @guarded
 def fit(**kw):
