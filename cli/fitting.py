@@ -2,7 +2,7 @@
 import contextlib
 import sys
 
-from .output import EXIT_NOT_CONVERGED, EXIT_OK, resolve_format
+from .output import EXIT_NOT_CONVERGED, EXIT_OK, resolve_format, write_output
 
 
 def _in_internal_units(values: dict, kw: dict, pair=False) -> dict:
@@ -42,7 +42,6 @@ def fit_options(kw: dict):
 
 
 def run_fit_command(kw: dict, reporter) -> int:
-    from fitcore.io.files import atomic_write
     from fitcore.params import UnknownParameter
     from fitcore.workflow import fit_dataset
 
@@ -65,19 +64,20 @@ def run_fit_command(kw: dict, reporter) -> int:
                        if err.name in values), "--init-file")
         raise click.BadParameter(str(err), param_hint=option) from None
     params = _with_fit_section(result, kw, dataset)
-    fit_report(result, params, kw, fmt)
+    params_on_stdout = kw["output"] == "-"  # then the params file is the data, and the report goes to stderr
+    if not params_on_stdout:
+        fit_report(result, params, kw, fmt)
     if kw["output"]:
         from fitcore.io.params_file import params_json
-        atomic_write(kw["output"], params_json(params, kw["energy_unit"], kw["length_unit"]))
-        reporter.info(f"wrote {kw['output']}")
+        write_output(kw["output"], params_json(params, kw["energy_unit"], kw["length_unit"]), reporter)
     if kw["residuals"]:
-        atomic_write(kw["residuals"], residuals_csv(residual_rows(dataset, result.energy_pred, kw["energy_unit"])))
-        reporter.info(f"wrote {kw['residuals']}")
+        write_output(kw["residuals"], residuals_csv(residual_rows(dataset, result.energy_pred, kw["energy_unit"])),
+                     reporter)
     if kw["plot"]:
         from .plot import parity_plot
         parity_plot(kw["plot"], dataset, result.energy_pred, result.statistics, kw["energy_unit"])
         reporter.info(f"wrote {kw['plot']}")
-    if fmt != "table":  # stdout holds the data; people still want to know how good the fit is
+    if fmt != "table" or params_on_stdout:  # stdout holds the data; people still want to know how good the fit is
         for line in fit_summary_lines(result, params.fit):
             reporter.info(line)
     if not result.converged:

@@ -19,10 +19,8 @@ def load(kw: dict, reporter, cutoff: float | None, shift: bool, with_forces: boo
     ``coordinates``: keep positions and other columns (also kept for inspect and the direct engine).
     With ``kw["cache"]`` the reduction is looked up in, or stored to, that folder.
     """
-    from fitcore.heap import keep_heap_margin
     from fitcore.io.inputs import finish_dataset
     from fitcore.pipeline import Reduction
-    keep_heap_margin()
     model = model_config(kw, cutoff, shift)
     data = data_config(kw)
     coordinates = coordinates or counting_only or model.engine == "direct"

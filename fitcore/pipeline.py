@@ -9,12 +9,9 @@ what its caller needs: for a fit on moments, the moments and the per-frame value
 (``for_fitting``), not the coordinates. The same tasks run on a Dask cluster
 (fitcore.cluster).
 
-Workers never import torch (fitcore.neighbors imports vesin without it).
+Worker processes (their number, lifetime and stopping) are fitcore.workers'.
 """
-import multiprocessing
 import os
-import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from .dataset import Dataset, concat, for_fitting
@@ -22,6 +19,7 @@ from .io.inputs import DataOptions, split_fragments
 from .io.xyz import FilePart, frame_parts, read_structures
 from .moments import CutoffScheme, Moments, compute_moments, concat_moments, remap_types
 from .neighbors import check_cutoff
+from .workers import start_pool, stop_pool, worker_count  # noqa: F401  (worker_count: for callers)
 
 PARALLEL_BYTES = 4_000_000  # below this much input, one process is faster than starting workers
 PARALLEL_READ_BYTES = 32_000_000  # the same when only reading (much less work per byte)
@@ -65,19 +63,6 @@ def gather(parts: list[tuple[Dataset, Moments | None]], job: Reduction) -> tuple
     moments = None if job.scheme is None else \
         concat_moments([remap_types(m, dataset.type_names) for _, m in parts])
     return dataset, moments
-
-
-def _context():
-    """fork when the parent holds no torch threads yet (the CLI starts workers first: fast, no re-import);
-    spawn otherwise (safe, but a script calling this needs the usual ``if __name__ == "__main__"``)."""
-    if "torch" not in sys.modules and "fork" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
-
-
-def worker_count(threads: int | None = None) -> int:
-    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(available, threads or available))
 
 
 def to_split(paths: list[str], n_tasks: int) -> list[str]:
@@ -124,7 +109,7 @@ class PendingReduction:
         self.parallel = workers > 1 and size >= threshold and "-" not in self.paths
         self.futures, self.executor = [], None
         if self.parallel:
-            self.executor = ProcessPoolExecutor(workers, mp_context=_context())
+            self.executor = start_pool(workers)
             tasks = plan(self.paths, TASKS_PER_WORKER * workers)
             self.futures = [self.executor.submit(reduce_pieces, task, job) for task in tasks]
 
@@ -139,7 +124,7 @@ class PendingReduction:
                     frames += parts[-1][0].n_frames
                     if self.progress is not None:
                         self.progress(frames)
-        finally:
-            if self.executor is not None:  # idle workers exit at once; an error cancels what is left
-                self.executor.shutdown(wait=True, cancel_futures=True)
+        finally:  # idle workers exit at once; an error or an interrupt stops the others at once
+            if self.executor is not None:
+                stop_pool(self.executor, self.futures)
         return gather(parts, self.job)

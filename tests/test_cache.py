@@ -142,7 +142,7 @@ def test_entries_follow_the_umask(tmp_path):
               "from fitcore.moments import CutoffScheme, compute_moments; os.umask(int(sys.argv[2], 8));"
               "d = random_dataset(np.random.default_rng(1), n_frames=1, pbc='none');"
               "store_entry(sys.argv[1], 'k', d, compute_moments(d, CutoffScheme(None)))")
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")]))}
     for umask, mode in (("002", 0o664), ("022", 0o644), ("077", 0o600)):
         folder = tmp_path / umask
         subprocess.run([sys.executable, "-c", script, str(folder), umask], check=True, env=env)
