@@ -112,7 +112,7 @@ def guarded(command):
         reporter = Reporter(kwargs.get("quiet", False), kwargs.get("debug", False))
         ctx.obj = reporter
         from fitcore.errors import LjfitError, LjfitWarning
-        from .runtime import Terminated, command_process, stop_signals
+        from .runtime import Terminated, command_process
         try:
             with command_process(kwargs.get("threads")), warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -129,7 +129,6 @@ def guarded(command):
                         elif reporter.debug:
                             reporter.warn(f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})")
         except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)
-            stop_signals()
             terminated = isinstance(stop, Terminated)
             reporter.error("terminated" if terminated else "interrupted")
             sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)

@@ -12,9 +12,9 @@ and tunes it here. ``command_process`` wraps every command body (``cli.output.gu
   affinity, cgroup quota, SLURM), caps torch's threads and those of OpenMP/BLAS libraries loaded
   later (their variables; the user's own settings win when no ``--threads`` is given).
 - heap margin (``keep_heap_margin``): glibc's malloc keeps freed memory for the next array.
-- workers start by fork (no re-import in each worker) while torch is not loaded yet, with
-  vesin imported first with torch hidden from it (vesin imports torch, 1-2 s, only to accept
-  torch tensors, which ljfit never passes it), so that no worker imports torch.
+- workers start by fork (no imports in each worker) while torch is not loaded yet, with vesin
+  imported first with torch hidden from it (vesin imports torch, 1-2 s, only to accept torch
+  tensors, which ljfit never passes it), so that no worker imports torch; else by spawn.
 - ``finish``: the console script ends with ``os._exit`` once its output is flushed, skipping
   the interpreter's teardown of torch; files are written atomically and closed by then.
 """
@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from contextlib import contextmanager
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -34,33 +35,33 @@ class Terminated(KeyboardInterrupt):
 
 
 def _raise_terminated(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the clean-up it starts is not cut short by a second one
     raise Terminated
 
 
 @contextmanager
 def command_process(threads: int | None):
-    """The process set up for one command; signal handlers and the start method restored after it
-    (the CLI also runs inside other processes: tests, notebooks)."""
-    saved = signal.getsignal(signal.SIGTERM), multiprocessing.get_start_method(allow_none=True)
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    """The process set up for one command, and restored after it (the CLI also runs inside other
+    processes: tests, notebooks). Signal handlers only where they can be set: the main thread."""
+    saved_environ = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    saved_method = multiprocessing.get_start_method(allow_none=True)
+    main_thread = threading.current_thread() is threading.main_thread()
+    saved_handler = signal.signal(signal.SIGTERM, _raise_terminated) if main_thread else None
     try:
         use_threads(threads)
         if "heap_margin" in MEASURES:
             keep_heap_margin()
-        if "fork_workers" in MEASURES and "torch" not in sys.modules \
-                and "fork" in multiprocessing.get_all_start_methods():
-            _import_vesin_without_torch()
-            multiprocessing.set_start_method("fork", force=True)
+        multiprocessing.set_start_method(_start_method(), force=True)
         yield
     finally:
-        signal.signal(signal.SIGTERM, saved[0])
-        multiprocessing.set_start_method(saved[1], force=True)
-
-
-def stop_signals() -> None:
-    """A second Ctrl-C or SIGTERM while ljfit is already stopping ends it at once."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if main_thread:
+            signal.signal(signal.SIGTERM, saved_handler)
+        multiprocessing.set_start_method(saved_method, force=True)
+        for name, value in saved_environ.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def use_threads(threads: int | None) -> None:
@@ -73,6 +74,15 @@ def use_threads(threads: int | None) -> None:
             os.environ.setdefault(name, count)
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+
+
+def _start_method() -> str:
+    """fork while torch is not loaded (its threads would not survive a fork), with vesin imported first
+    so that no worker imports torch; else spawn (each worker imports what it needs)."""
+    if "fork_workers" in MEASURES and "torch" not in sys.modules and "fork" in multiprocessing.get_all_start_methods():
+        _import_vesin_without_torch()
+        return "fork"
+    return "spawn"
 
 
 def _import_vesin_without_torch() -> None:
