@@ -31,7 +31,6 @@ def export(params_path, target, lammps_units, cutoff, output, quiet, debug):
     from fitcore.io.export.csv import csv_rows
     from fitcore.io.export.lammps import lammps_block
     from fitcore.io.export.openmm import openmm_xml
-    from fitcore.io.files import atomic_write
     from fitcore.io.params_file import read_params
 
     from ..output import csv_text, write_output
