@@ -47,6 +47,7 @@ from .moments import Moments
 FORMAT = "ljfit-cache/3"
 SUFFIX = ".ljc"
 RACY_SECONDS = 3  # a digest recorded this close to the file's last change is hashed again
+STALE_TEMP_SECONDS = 86400  # temp files older than this were left by a killed writer
 _PREAMBLE = 64
 _ALIGN = 64
 _DATASET_TUPLES = ("type_names", "species_names", "names", "sources", "info")
@@ -166,7 +167,18 @@ def store_entry(folder: str, key: str, dataset: Dataset, moments: Moments) -> bo
     except OSError as err:
         _warn_unwritable(folder, err)
         return False
+    _remove_stale_temps(Path(folder))
     return True
+
+
+def _remove_stale_temps(folder: Path) -> None:
+    """Temp files left by writers that were killed (SIGKILL, a node lost) more than a day ago."""
+    for path in folder.glob(".*.tmp"):
+        try:
+            if time.time() - path.stat().st_mtime > STALE_TEMP_SECONDS:
+                path.unlink(missing_ok=True)
+        except OSError:  # gone meanwhile, or not ours to remove: it is only clutter
+            continue
 
 
 def _publish(tmp: Path, target: Path) -> None:

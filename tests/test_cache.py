@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +97,16 @@ def test_an_entry_stored_meanwhile_is_kept(stored, rng):
     after = (folder / f"k{SUFFIX}").stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
     assert [p.name for p in folder.iterdir()] == [f"k{SUFFIX}"]  # no temp file left
+
+
+def test_temp_files_of_killed_writers_are_removed_after_a_day(stored):
+    folder, dataset, moments = stored
+    old, recent = folder / ".k2.ljc.1.aa.tmp", folder / ".k3.ljc.2.bb.tmp"
+    old.write_bytes(b"x")
+    recent.write_bytes(b"x")
+    os.utime(old, (time.time() - 2 * cache.STALE_TEMP_SECONDS,) * 2)
+    assert store_entry(str(folder), "k4", dataset, moments)
+    assert not old.exists() and recent.exists()
 
 
 CONCURRENT = textwrap.dedent("""

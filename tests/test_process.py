@@ -191,3 +191,23 @@ def test_heap_margin_keeps_freed_memory_where_malloc_is_glibc():
         assert with_margin < 2  # kept (a rounding MB either way)
     else:
         pytest.skip("malloc is not glibc's here: no heap margin")
+
+
+def test_the_library_leaves_its_process_as_it_was(data_dir, monkeypatch):
+    """fitcore changes nothing of the process it runs in: signal handlers, environment, umask, sys.modules,
+    multiprocessing's start method (its worker processes are its own)."""
+    from fitcore import pipeline
+    from fitcore.io.inputs import DataOptions
+    from fitcore.moments import CutoffScheme
+    monkeypatch.setattr(pipeline, "PARALLEL_BYTES", 1)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    before = (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT), dict(os.environ), umask,
+              {k for k, v in sys.modules.items() if v is None})
+    job = pipeline.Featurization(DataOptions(), CutoffScheme(8.5, True))
+    pipeline.PendingFeaturization([str(data_dir / "oracle_cubic.extxyz")], job, workers=2).result()
+    umask_after = os.umask(0o022)
+    os.umask(umask_after)
+    after = (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT), dict(os.environ), umask_after,
+             {k for k, v in sys.modules.items() if v is None})
+    assert after == before
