@@ -204,7 +204,7 @@ def test_the_library_leaves_its_process_as_it_was(data_dir, monkeypatch):
     os.umask(umask)
     before = (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT), dict(os.environ), umask,
               {k for k, v in sys.modules.items() if v is None})
-    job = pipeline.Featurization(DataOptions(), CutoffScheme(8.5, True))
+    job = pipeline.Featurization(data=DataOptions(), scheme=CutoffScheme(8.5, True))
     pipeline.PendingFeaturization([str(data_dir / "oracle_cubic.extxyz")], job, workers=2).result()
     umask_after = os.umask(0o022)
     os.umask(umask_after)
