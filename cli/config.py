@@ -10,7 +10,7 @@ from fitcore.io.xyz import ReadOptions
 from fitcore.spec import FitOptions, FitSpec, ModelOptions
 from fitcore.units import Units
 
-from .options import scheduler_config
+from .options import coulomb_config, scheduler_config
 from .output import resolve_format
 
 NOT_RECORDED = ("files", "output", "residuals", "plot", "fmt", "quiet", "debug", "scheduler",
@@ -49,15 +49,16 @@ def _units(kw: dict) -> Units:
 def _data(kw: dict, units: Units) -> DataOptions:
     read = ReadOptions(energy_key=kw["energy_key"], type_key=kw["type_key"], fragment_key=kw["fragment_key"],
                        length_unit=units.length, energy_unit=units.energy)
-    return DataOptions(read=read, energies=kw["energies"], fragment_split=kw["fragment_split"])
+    return DataOptions(read=read, energies=kw["energies"], fragment_split=kw["fragment_split"],
+                       baseline_key=kw.get("baseline_key"))
 
 
-def _model(kw: dict, cutoff: float | None, shift: bool) -> ModelOptions:
+def _model(kw: dict, cutoff: float | None, shift: bool, params=None) -> ModelOptions:
     from fitcore.potential import parse_form
     return ModelOptions(cutoff=cutoff, shift=shift, scope=kw.get("interactions", "all"),
                         engine=kw.get("engine", "moments"), device=kw.get("device", "cpu"),
                         dtype=kw.get("dtype", "float64"), form=parse_form(kw.get("potential") or "lj"),
-                        tail=bool(kw.get("tail")))
+                        tail=bool(kw.get("tail")), coulomb=coulomb_config(kw, params))
 
 
 def _base(kw: dict, model: ModelOptions, **extra) -> RunConfig:
@@ -88,10 +89,12 @@ def fit_config(kw: dict) -> RunConfig:
     spec = FitSpec(mixing=kw["mixing"], offset=kw["offset"], init=in_internal,
                    init_params=read_params(kw["init_file"])[0] if kw["init_file"] not in (None, "uff") else None,
                    fixed=tuple(kw["fix"]),
-                   bounds=bounds, forces=kw["forces"], force_weight=kw["force_weight"], per_atom=kw["per_atom"])
+                   bounds=bounds, forces=kw["forces"], force_weight=kw["force_weight"], per_atom=kw["per_atom"],
+                   prior=kw["prior"], prior_width=kw["prior_width"], prior_weight=kw["prior_weight"])
     options = FitOptions(method=kw["method"], algorithm=kw["algorithm"], loss=kw["loss"], f_scale=kw["f_scale"],
                          ftol=kw["ftol"], xtol=kw["xtol"], gtol=kw["gtol"], max_nfev=kw["max_nfev"], niter=kw["niter"],
-                         step_size=kw["step_size"], temperature=kw["temperature"], seed=kw["seed"])
+                         step_size=kw["step_size"], temperature=kw["temperature"], seed=kw["seed"],
+                         multistart=kw["multistart"])
     cutoff = None if kw["cutoff"] is None else kw["cutoff"] * units.length_factor
     outputs = Outputs(params=kw["output"], residuals=kw["residuals"], plot=kw["plot"])
     return _base(kw, _model(kw, cutoff, kw["shift"]), spec=spec, fit_options=options, outputs=outputs)
@@ -107,5 +110,5 @@ def predict_config(kw: dict, params, warn) -> RunConfig:
     elif kw["cutoff"] is not None:
         cutoff = kw["cutoff"] * units.length_factor
     outputs = Outputs(plot=kw["plot"], structures=kw["write_structures"])
-    model = _model({**kw, "potential": params.form.label, "tail": params.tail}, cutoff, params.shift)
+    model = _model({**kw, "potential": params.form.label, "tail": params.tail}, cutoff, params.shift, params)
     return _base(kw, model, outputs=outputs)

@@ -76,10 +76,18 @@ def fit_report(result: FitResult, units: Units, provenance: Provenance) -> FitRe
                "seed": opt.seed, "statistics": statistics,
                "flags": {n: list(f) for n, f in zip(params.names, result.flags) if f},
                "strong_correlations": [[a, b, c] for a, b, c in result.strong_correlations],
-               "absent_pairs": list(result.absent_pairs), "notes": list(result.notes)}
+               "absent_pairs": list(result.absent_pairs), "notes": list(result.notes),
+               "minima": [{"cost": m.cost, "rmse": None if m.rmse is None else m.rmse / units.energy_factor,
+                           "origin": m.origin} for m in opt.minima]}
+    if result.identifiability is not None:
+        ident = result.identifiability
+        section["identifiability"] = {"rank": ident.rank, "free": ident.free, "data_rank": ident.data_rank,
+                                      "directions": list(ident.directions), "to_fix": list(ident.to_fix)}
+    if result.prior is not None:
+        section["prior"] = result.prior.as_dict({n: units.parameter_factor(n) for n in result.prior.names})
     if opt.method == "basinhopping":
         section["basinhopping"] = {"hops": opt.hops, "distinct_minima": len(opt.minima),
-                                   "minima_costs": [c for c, _ in opt.minima[:20]]}
+                                   "minima_costs": [m.cost for m in opt.minima[:20]]}
     document = {**params_to_dict(params, units.energy, units.length), "fit": section}
     return FitReport(units=units, parameters=rows, energy=energy, energy_unit=energy_unit, forces=forces,
                      optimizer=opt, lines=tuple(_lines(result, params.layout.mixing)), document=document,
@@ -93,10 +101,18 @@ def _lines(result: FitResult, mixing: str) -> list[str]:
              f"(half the weighted squared residuals, eV and Å); {opt.n_residuals} residuals, "
              f"{opt.n_free} free parameters"]
     if opt.method == "basinhopping":
-        costs = ", ".join(f"{c:.4g}" for c, _ in opt.minima[:5])
+        costs = ", ".join(f"{m.cost:.4g}" for m in opt.minima[:5])
         lines.append(f"basin-hopping: {opt.hops} hops, seed {opt.seed}, {len(opt.minima)} distinct minima, "
                      f"costs {costs}")
     lines += [f"correlation {a} ~ {b}: {c:+.3f}" for a, b, c in result.strong_correlations]
+    ident = result.identifiability
+    if ident is not None and (not ident.complete or ident.data_rank < ident.rank):
+        lines.append(f"identifiability: {ident.sentence()}")
+    if result.prior is not None:
+        p = result.prior
+        lines.append(f"prior: {p.source}, width {p.width:g} (relative), weight {p.weight / p.scale:g} x the data's "
+                     f"noise scale {p.scale:.3g}, on {len(p.names)} parameters"
+                     + (f"; none for {', '.join(p.missing)}" if p.missing else ""))
     if result.absent_pairs:
         rule = "not fitted" if mixing == "none" else "given by the mixing rule alone"
         lines.append(f"type pairs absent from the data ({rule}): {', '.join(result.absent_pairs)}")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the CLI imports this module for its choice lists: it stays free of numpy and torch
     from .moments import CutoffScheme
     from .params import LJParams
+    from .coulomb import CoulombOptions
     from .potential import Form
 
 # the names of potential.MIXING_RULES and their aliases, here without numpy for the CLI's choices
@@ -34,6 +35,12 @@ class ModelOptions:
     dtype: str = "float64"  # one of DTYPES
     form: "Form | None" = None  # the pair form (potential.py); None: lj
     tail: bool = False  # the analytic tail correction (periodic frames)
+    coulomb: "CoulombOptions | None" = None  # fixed-charge Coulomb term; None: the defaults (auto)
+
+    @property
+    def coulomb_options(self) -> "CoulombOptions":
+        from .coulomb import CoulombOptions
+        return self.coulomb or CoulombOptions()
 
     @property
     def pair_form(self) -> "Form":
@@ -58,6 +65,9 @@ class FitSpec:
     forces: bool = False
     force_weight: float = 1.0
     per_atom: bool = False
+    prior: str | None = None  # "uff" or a params file: Gaussian priors on epsilon and sigma (prior.py)
+    prior_width: float = 0.2  # relative: standard deviation of log epsilon and log sigma
+    prior_weight: float = 1.0  # times the data's noise scale (prior.py)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,3 +85,4 @@ class FitOptions:
     step_size: float = 1.0  # basin-hopping step in z space
     temperature: float = 1.0  # relative to the first local minimum's cost
     seed: int | None = None  # None: drawn at random, and recorded in the result
+    multistart: bool = True  # also start from UFF values when the types are elements (fit.py, fitting.py)

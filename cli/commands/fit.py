@@ -3,8 +3,8 @@ import click
 
 from fitcore.spec import ALGORITHMS, LOSSES, METHODS, MIXING_CHOICES, OFFSETS
 
-from ..options import (cluster_options, common_options, data_options, init_file_or_uff, interaction_options,
-                       parse_assignments, parse_bounds, potential_form, writable_path)
+from ..options import (cluster_options, common_options, coulomb_options, data_options, init_file_or_uff,
+                       interaction_options, parse_assignments, parse_bounds, potential_form, writable_path)
 from ..output import guarded
 
 EXAMPLE = """\b
@@ -29,6 +29,7 @@ Exit codes: 0 ok, 1 bad input or failed run, 2 usage error, 3 not converged.
 @click.option("--tail", is_flag=True,
               help="Add the analytic energy of the pairs beyond the cutoff (LAMMPS pair_modify tail yes; bulk cells).")
 @interaction_options
+@coulomb_options
 @click.option("--potential", default="lj", show_default=True, callback=potential_form, metavar="lj|lj96|mie:N,M",
               help="Pair form: lj (12-6, LAMMPS lj/cut), lj96 (9-6, lj/class2) or mie:N,M (mie/cut, N > M).")
 @click.option("--mixing", type=click.Choice(MIXING_CHOICES),
@@ -48,6 +49,14 @@ Exit codes: 0 ok, 1 bad input or failed run, 2 usage error, 3 not converged.
 @click.option("--fix", multiple=True, metavar="NAME", help="Keep a parameter at its starting value (repeatable).")
 @click.option("--bound", "bounds", multiple=True, callback=parse_bounds, metavar="NAME=LOW:HIGH",
               help="Bounds of a parameter; either side may be empty (repeatable).")
+@click.option("--multistart/--no-multistart", default=True, show_default=True,
+              help="Also start from UFF values when the types are chemical elements; keep the best minimum.")
+@click.option("--prior", callback=init_file_or_uff, metavar="uff|P.json",
+              help="Gaussian priors on log epsilon and log sigma centred on UFF or a params file's values.")
+@click.option("--prior-width", type=click.FloatRange(min=0, min_open=True), default=0.2, show_default=True,
+              help="Relative width of the priors (standard deviation of log epsilon, log sigma).")
+@click.option("--prior-weight", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="Weight of the priors, times the data's noise scale (RMS weighted residual without them).")
 @click.option("--method", type=click.Choice(METHODS), default="lsq", show_default=True)
 @click.option("--algorithm", type=click.Choice(ALGORITHMS), default="trf", show_default=True,
               help="least_squares method (lm: no bounds).")
