@@ -29,6 +29,7 @@ def run_fit_command(kw: dict, reporter) -> int:
         option = next((o for o, values in (("--init", kw["init"]), ("--fix", kw["fix"]), ("--bound", kw["bounds"]))
                        if err.name in values), "--init-file")
         raise click.BadParameter(str(err), param_hint=option) from None
+    result = _with_charges(result, moments, dataset, config.model)
     if kw["test_files"]:
         result = _with_test_errors(result, kw, config, reporter)
     report = fit_report(result, config.units, _provenance(config))
@@ -56,6 +57,13 @@ def _with_test_errors(result, kw: dict, config: RunConfig, reporter):
     stats = ErrorStats.of(energies / per, dataset.energies / per)
     validation = result.validation or Validation(seed=kw["seed"])
     return replace(result, validation=replace(validation, test=stats))
+
+
+def _with_charges(result, moments, dataset, model):
+    """The params file records the charges (per type, where they are) and the Coulomb options."""
+    from fitcore.coulomb import coulomb_record
+    charges, record = coulomb_record(moments, dataset.type_index, dataset.type_names, model.coulomb_options)
+    return replace(result, params=replace(result.params, charges=charges, coulomb=record))
 
 
 def _with_uff_start(spec, type_names):
