@@ -56,7 +56,12 @@ main.add_command(params.params)
 
 def entry() -> None:
     """The console script: run the CLI, then skip the interpreter's teardown of torch (about 0.4 s,
-    measured) once the output is flushed. Files are closed by then: they are written atomically."""
+    measured) once the output is flushed. Files are closed by then: they are written atomically.
+
+    numpy's OpenBLAS runs one thread per process unless the user says otherwise: ljfit's parallelism
+    is its worker processes (one per core), and OpenBLAS threads on top of them made the Ewald sums'
+    matrix products 6x slower on a busy 2-core machine (measured)."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported
     try:
         main()
         code = 0
