@@ -2,6 +2,7 @@
 import numpy as np
 
 from ...elements import ATOMIC_MASS
+from ...errors import InputError
 from ...params import LJParams
 
 
@@ -30,3 +31,10 @@ def pair_parameters(params: LJParams) -> list[tuple[int, int, float, float]]:
     n = params.layout.n_types
     return [(a, b, float(eps[a, b]), float(sigma[a, b])) for a in range(n) for b in range(a, n)
             if np.isfinite(eps[a, b])]
+
+
+def require_lj(params: LJParams, code: str, source: str = "") -> None:
+    """An InputError unless ``params`` are of the 12-6 form, the only one ``code``'s export writes."""
+    if params.form.name != "lj":
+        raise InputError(f"{source or 'the parameters'}: potential {params.form.label}: the {code} export writes "
+                         f"12-6 Lennard-Jones only (export to lammps, which has lj/class2 and mie/cut, or csv)")

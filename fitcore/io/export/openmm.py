@@ -7,7 +7,7 @@ from ...elements import ATOMIC_MASS
 from ...errors import LjfitWarning
 from ...params import LJParams
 from ...units import energy_factor, length_factor
-from .common import element_of, pair_parameters, shift_note
+from .common import element_of, pair_parameters, require_lj, shift_note
 
 
 def openmm_xml(params: LJParams, source: str = "") -> str:
@@ -16,6 +16,7 @@ def openmm_xml(params: LJParams, source: str = "") -> str:
     Lorentz-Berthelot without overrides maps onto NonbondedForce; anything else onto
     LennardJonesForce with an NBFixPair for every unlike pair that the rule does not give.
     """
+    require_lj(params, "OpenMM", source)
     to_kj = energy_factor("eV") / energy_factor("kJ/mol")
     to_nm = length_factor("angstrom") / length_factor("nm")
     layout = params.layout
