@@ -10,7 +10,7 @@ def shift_note(params: LJParams, code: str = "LAMMPS") -> str:
     if params.cutoff is None:
         return "no cutoff: plain sum over all pairs"
     if params.shift:
-        how = "pair_modify shift yes" if code == "LAMMPS" else "OpenMM's NonbondedForce does not shift: add the shift"
+        how = "pair_modify shift yes" if code == "LAMMPS" else "by the CustomNonbondedForce below"
         return f"energies shifted to zero at the cutoff ({how})"
     how = "pair_modify shift no" if code == "LAMMPS" else "as OpenMM's cutoff does"
     return f"energies truncated at the cutoff, not shifted ({how}; ASE's LennardJones shifts by default)"
