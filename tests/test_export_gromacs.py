@@ -41,9 +41,9 @@ def params_dict(mixing="arithmetic", shift=True, pairs=None, cutoff=6.0, energy_
     return data
 
 
-def frames(rng, n_frames=3, n_atoms=45, length=16.0):
+def frames(rng, n_frames=3, n_atoms=45, length=16.0, species=tuple(SPECIES)):
     """Frames of one composition and atom order (one GROMACS topology), triclinic cells of GROMACS's form."""
-    symbols = list(rng.choice(list(SPECIES), n_atoms))
+    symbols = list(rng.choice(list(species), n_atoms))
     out = []
     for _ in range(n_frames):
         cell = random_cell(rng, length, triclinic=True)
@@ -73,3 +73,24 @@ def test_exported_topology_reproduces_ljfit_predict_in_gromacs(rng, tmp_path, ca
     tol = 1e-8 if gmx_binary().endswith("_d") else 1e-5
     assert np.all(np.abs(ours) > 1e-3)  # frames dense enough that the comparison means something
     np.testing.assert_allclose(theirs, ours, rtol=tol)
+
+
+def test_gromacs_topology_sections(tmp_path):
+    sixth = invoke(["export", write_json(tmp_path / "p.json", params_dict(mixing="sixthpower")), "--to", "gromacs"])
+    lines = [line.split() for line in sixth.stdout.splitlines() if line.strip() and not line.startswith(";")]
+    assert lines[lines.index(["[", "defaults", "]"]) + 1] == ["1", "1", "no", "1.0", "1.0"]
+    start = lines.index(["[", "atomtypes", "]"]) + 1
+    assert lines[start][:5] == ["Ar", "18", "39.948", "0.0", "A"]
+    start = lines.index(["[", "nonbond_params", "]"]) + 1
+    assert {tuple(row[:2]) for row in lines[start:]} == {("Ar", "Kr"), ("Ar", "Xe"), ("Kr", "Xe")}
+    lb = invoke(["export", write_json(tmp_path / "lb.json", params_dict(shift=False)), "--to", "gromacs"]).stdout
+    assert "nonbond_params" not in lb and "vdw-modifier = None" in lb and "rvdw = 0.6," in lb
+
+
+def test_gromacs_errors_and_output_file(tmp_path):
+    no_cutoff = write_json(tmp_path / "p.json", params_dict(cutoff=None))
+    result = invoke(["export", no_cutoff, "--to", "gromacs"], code=1)
+    assert result.stdout == "" and "--cutoff" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    invoke(["export", no_cutoff, "--to", "gromacs", "-o", tmp_path], code=2)
+    result = invoke(["export", no_cutoff, "--to", "gromacs", "--cutoff", "9", "-o", tmp_path / "lj.itp"])
+    assert result.stdout == "" and "rvdw = 0.9," in (tmp_path / "lj.itp").read_text()

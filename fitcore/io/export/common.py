@@ -17,11 +17,13 @@ def shift_note(params: LJParams, code: str = "LAMMPS") -> str:
 
 
 def element_of(name: str) -> str | None:
-    """The element symbol a type name stands for: itself, or an atomic number ("18" -> "Ar")."""
-    if name in ATOMIC_MASS:
-        return name
+    """The element symbol a type name stands for: itself, an atomic number ("18" -> "Ar"), or a site
+    type of --site-types, a symbol and a position ("C1" -> "C", "Cl12" -> "Cl")."""
     symbols = list(ATOMIC_MASS)  # in order of atomic number
-    return symbols[int(name) - 1] if name.isdigit() and 1 <= int(name) <= len(symbols) else None
+    if name.isdigit():
+        return symbols[int(name) - 1] if 1 <= int(name) <= len(symbols) else None
+    symbol = name.rstrip("0123456789")
+    return symbol if symbol in ATOMIC_MASS else None
 
 
 def pair_parameters(params: LJParams) -> list[tuple[int, int, float, float]]:
@@ -30,3 +32,13 @@ def pair_parameters(params: LJParams) -> list[tuple[int, int, float, float]]:
     n = params.layout.n_types
     return [(a, b, float(eps[a, b]), float(sigma[a, b])) for a in range(n) for b in range(a, n)
             if np.isfinite(eps[a, b])]
+
+
+def type_values(params: LJParams) -> np.ndarray:
+    """[n_types, 2] (eps eV, sigma Å) that a mixing rule mixes: the per-type values, never a self-pair
+    override (codes that mix from per-type values need that one as a pair entry); NaN with mixing none."""
+    layout = params.layout
+    if not layout.per_type:
+        return np.full((layout.n_types, 2), np.nan)
+    ie, is_ = layout.eps_sigma_index()
+    return np.stack([params.values[ie], params.values[is_]], axis=1)

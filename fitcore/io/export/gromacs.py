@@ -19,7 +19,7 @@ from ...elements import ATOMIC_MASS
 from ...errors import InputError, LjfitWarning
 from ...params import LJParams
 from ...units import energy_factor, length_factor
-from .common import element_of, pair_parameters
+from .common import element_of, pair_parameters, type_values
 
 COMB_RULE = {"lorentz-berthelot": 2, "geometric": 3}  # every other mixing: rule 1 with C6/C12
 TO_KJ = energy_factor("eV") / energy_factor("kJ/mol")
@@ -55,16 +55,6 @@ def _atom(name: str) -> tuple[int, float]:
     return list(ATOMIC_MASS).index(symbol) + 1, ATOMIC_MASS[symbol]
 
 
-def _type_values(params: LJParams) -> np.ndarray:
-    """[n_types, 2] (eps eV, sigma Å) that the rule mixes: the per-type values, not a self-pair override
-    (that goes to [ nonbond_params ]); NaN with mixing none."""
-    layout = params.layout
-    if not layout.per_type:
-        return np.full((layout.n_types, 2), np.nan)
-    ie, is_ = layout.eps_sigma_index()
-    return np.stack([params.values[ie], params.values[is_]], axis=1)
-
-
 def gromacs_topology(params: LJParams, source: str = "", cutoff: float | None = None) -> str:
     """A topology fragment to #include before the molecule types; type names are the params file's."""
     layout = params.layout
@@ -78,7 +68,7 @@ def gromacs_topology(params: LJParams, source: str = "", cutoff: float | None = 
     lines += ["", "[ defaults ]", "; nbfunc  comb-rule  gen-pairs  fudgeLJ  fudgeQQ",
               f"  1       {rule}          no         1.0      1.0",
               "", "[ atomtypes ]", f"; name  at.num  mass  charge  ptype  {columns}"]
-    base = _type_values(params)
+    base = type_values(params)
     for name, (eps, sigma) in zip(layout.type_names, base):
         number, mass = _atom(name)
         v, w = _vw(eps, sigma, rule) if np.isfinite(eps) else (0.0, 0.0)
