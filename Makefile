@@ -14,7 +14,7 @@ ADS    := sample_data/adsorption
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check $(TORCH)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,plot]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,plot,dask]'
 	touch $(STAMP)
 
 demo: $(STAMP)

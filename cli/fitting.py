@@ -19,9 +19,20 @@ def _in_internal_units(values: dict, kw: dict, pair=False) -> dict:
 def fit_spec(kw: dict):
     from fitcore.io.params_file import read_params
     from fitcore.workflow import FitSpec
-    init_params = read_params(kw["init_file"])[0] if kw["init_file"] else None
+    init_params = read_params(kw["init_file"])[0] if kw["init_file"] not in (None, "uff") else None
     return FitSpec(kw["mixing"], kw["offset"], _in_internal_units(kw["init"], kw), init_params, tuple(kw["fix"]),
                    _in_internal_units(kw["bounds"], kw, pair=True), kw["forces"], kw["force_weight"], kw["per_atom"])
+
+
+def _with_uff_start(spec, type_names):
+    from dataclasses import replace
+
+    from fitcore.errors import InputError
+    from fitcore.uff import uff_params
+    try:
+        return replace(spec, init_params=uff_params(type_names))
+    except InputError as err:
+        raise InputError(f"--init-file uff: {err}") from None
 
 
 def fit_options(kw: dict):
@@ -42,6 +53,8 @@ def run_fit_command(kw: dict, reporter) -> int:
     dataset, moments, model = load(kw, reporter, length_to_angstrom(kw, kw["cutoff"]), kw["shift"], kw["forces"],
                                    need_energies=True)
     options = fit_options(kw)  # imports the optimiser: after load() has started the workers
+    if kw["init_file"] == "uff":
+        spec = _with_uff_start(spec, dataset.type_names)
     hopping = kw["method"] == "basinhopping"
     try:
         with reporter.progress("basin-hopping", kw["niter"]) if hopping else contextlib.nullcontext() as update:
@@ -77,18 +90,18 @@ def _with_fit_section(result, kw: dict, dataset):
     from dataclasses import replace
 
     import fitcore
-    from fitcore.io.inputs import expand_paths
 
     from .render import statistics_in_units
     names = result.params.names
     outcome = result.outcome
-    options = {k: v for k, v in kw.items() if k not in ("files", "output", "residuals", "plot", "fmt", "quiet", "debug")}
+    options = {k: v for k, v in kw.items() if k not in ("files", "output", "residuals", "plot", "fmt", "quiet", "debug",
+                                                     "scheduler", "scheduler_file")}
     section = {
         "ljfit_version": fitcore.__version__,
         "command": _command_line(),
         "method": kw["method"], "algorithm": kw["algorithm"], "loss": kw["loss"], "seed": outcome.seed,
         "options": options,
-        "inputs": [_file_record(p) for p in expand_paths(list(kw["files"]))]
+        "inputs": [_file_record(p) for p in kw["files"]]
         + ([_file_record(kw["energies"])] if kw["energies"] else []),
         "statistics": statistics_in_units(result.statistics, kw["energy_unit"], kw["length_unit"]),
         "flags": {n: list(f) for n, f in zip(names, result.flags) if f},

@@ -4,7 +4,7 @@ import sys
 
 import click
 
-from .commands import export, fit, inspect, predict
+from .commands import export, fit, inspect, params, predict
 
 EPILOG = """\b
 Exit codes: 0 success; 1 bad input data or a failed run; 2 usage error
@@ -51,6 +51,7 @@ main.add_command(inspect.inspect)
 main.add_command(fit.fit)
 main.add_command(predict.predict)
 main.add_command(export.export)
+main.add_command(params.params)
 
 
 def entry() -> None:

@@ -92,17 +92,28 @@ def _threads(ctx, param, value):
 
 
 def _existing_inputs(ctx, param, values):
-    """Input files must exist (globs must match): a usage error otherwise, like a missing --energies file."""
+    """Input files must exist (globs must match): a usage error otherwise, like a missing --energies file.
+    The paths with globs expanded (once: the commands use them as they are)."""
     from fitcore.errors import InputError
     from fitcore.io.inputs import expand_paths
     try:
-        expand_paths(list(values))
+        paths = expand_paths(list(values))
     except InputError as err:
         raise click.BadParameter(str(err), ctx, param) from None
     missing = [v for v in values if v != "-" and not os.path.exists(v) and not any(c in v for c in "*?[")]
     if missing:
         raise click.BadParameter(f"{missing[0]}: no such file", ctx, param)
-    return values
+    return tuple(paths)
+
+
+def _scheduler(ctx, param, value):
+    if value is None:
+        return value
+    from fitcore.cluster import check_address
+    try:
+        return check_address(value)
+    except ValueError as err:
+        raise click.BadParameter(str(err), ctx, param) from None
 
 
 _DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps|xpu(:\d+)?")
@@ -113,6 +124,13 @@ def _device(ctx, param, value):
     if not _DEVICE.fullmatch(value):
         raise click.BadParameter(f"{value!r} is not a torch device (cpu, cuda, cuda:N, mps, xpu)", ctx, param)
     return value
+
+
+def init_file_or_uff(ctx, param, value):
+    """``uff`` (the built-in UFF table, resolved once the types are known) or an existing params file."""
+    if value is None or value == "uff":
+        return value
+    return click.Path(exists=True, dir_okay=False).convert(value, param, ctx)
 
 
 def writable_path(ctx, param, value):
@@ -152,6 +170,14 @@ data_options = _stack(
                  help="Unit of coordinates in the inputs; parameters come out in it."),
 )
 
+cluster_options = _stack(
+    click.option("--scheduler", callback=_scheduler, metavar="ADDRESS",
+                 help="Read and reduce on a Dask cluster: a scheduler address (tcp://host:port), or local:N for "
+                      "N worker processes here. Needs pip install 'ljfit[dask]'."),
+    click.option("--scheduler-file", type=click.Path(exists=True, dir_okay=False),
+                 help="The same, with the scheduler named in a scheduler file (dask-mpi, dask-jobqueue)."),
+)
+
 interaction_options = _stack(
     click.option("--interactions", type=click.Choice(["all", "inter-fragment"]), default="all", show_default=True,
                  help="Which pairs count: all, or only pairs between different fragments."),
@@ -168,6 +194,17 @@ def data_config(kw: dict):
     from fitcore.io.xyz import ReadOptions
     read = ReadOptions(kw["energy_key"], kw["type_key"], kw["fragment_key"], kw["length_unit"], kw["energy_unit"])
     return DataOptions(read, kw["energies"], kw["fragment_split"])
+
+
+def scheduler_config(kw: dict):
+    """The Dask scheduler of --scheduler or --scheduler-file, or None for local worker processes."""
+    address, file = kw.get("scheduler"), kw.get("scheduler_file")
+    if address is None and file is None:
+        return None
+    if address is not None and file is not None:
+        raise click.UsageError("--scheduler and --scheduler-file: give one of them, not both")
+    from fitcore.cluster import Scheduler
+    return Scheduler(address=address, file=file)
 
 
 def model_config(kw: dict, cutoff_angstrom: float | None, shift: bool):

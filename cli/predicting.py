@@ -29,7 +29,7 @@ def run_predict_command(kw: dict, reporter) -> None:
     missing_cutoff = f"a cutoff, but {kw['params_path']} has cutoff null (give --cutoff)"
     dataset, moments, model = load(kw, reporter, _cutoff(params, kw, reporter), params.shift,
                                    with_forces and kw["engine"] == "moments", warm=("torch",),
-                                   cutoff_needed=missing_cutoff)
+                                   cutoff_needed=missing_cutoff, coordinates=with_forces)
     known = ~np.isnan(dataset.energies)
     if kw["plot"] and not known.any():
         import click

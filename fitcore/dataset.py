@@ -4,7 +4,7 @@ Atoms of all frames are stacked; ``frame_offsets[k]:frame_offsets[k+1]`` are the
 atoms of frame k. Lengths in Å, energies in eV, forces in eV/Å, whatever the
 units of the files were (readers convert).
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain
 
 import numpy as np
@@ -14,7 +14,7 @@ from .errors import InputError
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    positions: np.ndarray  # [n_atoms, 3] float64, Å
+    positions: np.ndarray | None  # [n_atoms, 3] float64, Å; None once reduced for a fit (``for_fitting``)
     type_index: np.ndarray  # [n_atoms] int32, into type_names (parameters are per type)
     type_names: tuple[str, ...]
     species_index: np.ndarray  # [n_atoms] int32, into species_names (chemical species)
@@ -38,7 +38,7 @@ class Dataset:
 
     @property
     def n_atoms(self) -> int:
-        return len(self.positions)
+        return int(self.frame_offsets[-1])
 
     @property
     def atoms_per_frame(self) -> np.ndarray:
@@ -81,6 +81,13 @@ class Dataset:
         return f"{place} (frame {self.names[frame]}, atom {local + 1} {self.type_names[self.type_index[atom]]})"
 
 
+def for_fitting(dataset: Dataset, keep_forces: bool) -> Dataset:
+    """What a fit on pair moments needs of a dataset once its moments are made: per-frame values
+    (names, energies, weights, cells), atom labels and counts, and forces when they are fitted.
+    Positions, other per-atom columns and frame info (most of its size) are dropped."""
+    return replace(dataset, positions=None, forces=dataset.forces if keep_forces else None, info=(), extra={})
+
+
 def merge_labels(parts: list[tuple[np.ndarray, tuple[str, ...]]]) -> tuple[np.ndarray, tuple[str, ...]]:
     """Concatenate label indices that each point into their own name tuple; names sorted."""
     names = tuple(sorted({n for _, ns in parts for n in ns}))
@@ -107,7 +114,8 @@ def concat(datasets: list[Dataset]) -> Dataset:
     extra_keys = [k for k in set.intersection(*(set(d.extra) for d in datasets))  # kept where all agree on shape
                   if len({d.extra[k].shape[1:] for d in datasets}) == 1]
     return Dataset(
-        positions=np.concatenate([d.positions for d in datasets]),
+        positions=(None if any(d.positions is None for d in datasets)
+                   else np.concatenate([d.positions for d in datasets])),
         type_index=types,
         type_names=type_names,
         species_index=species,

@@ -4,7 +4,10 @@ Inputs are cut into pieces of whole frames (small files whole, large files in by
 ranges); worker processes read their pieces and reduce them to pair moments; the
 parent gathers datasets and moments in input order (so errors are reported for the
 first bad place, as a serial read would). Workers are started before the parent
-imports torch and scipy, so that start-up overlaps with reading.
+imports torch and scipy, so that start-up overlaps with reading. A task returns only
+what its caller needs: for a fit on moments, the moments and the per-frame values
+(``for_fitting``), not the coordinates. The same tasks run on a Dask cluster
+(fitcore.cluster).
 
 Workers never import torch (fitcore.neighbors imports vesin without it).
 """
@@ -14,8 +17,8 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from .dataset import Dataset, concat
-from .io.inputs import DataOptions, expand_paths, split_fragments
+from .dataset import Dataset, concat, for_fitting
+from .io.inputs import DataOptions, split_fragments
 from .io.xyz import FilePart, frame_parts, read_structures
 from .moments import CutoffScheme, Moments, compute_moments, concat_moments, remap_types
 from .neighbors import check_cutoff
@@ -35,6 +38,7 @@ class Reduction:
     with_forces: bool = False
     all_pairs_if_isolated: bool = False
     cutoff_needed: str = "--cutoff"  # how a missing cutoff would be given, for the error message
+    coordinates: bool = True  # False: datasets come back ``for_fitting`` (no positions, columns or frame info)
 
 
 Piece = tuple[str, FilePart | None]
@@ -50,6 +54,16 @@ def reduce_pieces(pieces: list[Piece], job: Reduction) -> tuple[Dataset, Moments
     check_cutoff(dataset, job.scheme.radius, job.cutoff_needed)
     moments = compute_moments(dataset, job.scheme, job.scope, job.with_forces,
                               all_pairs_if_isolated=job.all_pairs_if_isolated)
+    if not job.coordinates:
+        dataset = for_fitting(dataset, job.with_forces)
+    return dataset, moments
+
+
+def gather(parts: list[tuple[Dataset, Moments | None]], job: Reduction) -> tuple[Dataset, Moments | None]:
+    """The results of consecutive tasks joined into one dataset and its moments."""
+    dataset = concat([d for d, _ in parts])
+    moments = None if job.scheme is None else \
+        concat_moments([remap_types(m, dataset.type_names) for _, m in parts])
     return dataset, moments
 
 
@@ -66,13 +80,23 @@ def worker_count(threads: int | None = None) -> int:
     return max(1, min(available, threads or available))
 
 
-def plan(paths: list[str], n_tasks: int) -> list[list[Piece]]:
-    """Pieces grouped into at most ``n_tasks`` consecutive runs of similar size."""
+def to_split(paths: list[str], n_tasks: int) -> list[str]:
+    """The files that are read in several pieces."""
+    return [p for p in paths if p != "-" and n_tasks > 1 and os.path.getsize(p) > SPLIT_BYTES]
+
+
+def plan(paths: list[str], n_tasks: int, parts: dict[str, list[FilePart]] | None = None) -> list[list[Piece]]:
+    """Pieces grouped into at most ``n_tasks`` consecutive runs of similar size.
+
+    ``parts``: the pieces of the files ``to_split``, where already known (else found here)."""
+    parts = parts or {}
+    split = set(to_split(paths, n_tasks))
     pieces: list[tuple[Piece, int]] = []
     for path in paths:
         size = os.path.getsize(path) if path != "-" else 0
-        if path != "-" and size > SPLIT_BYTES and n_tasks > 1:
-            pieces += [((path, part), part.end - part.start) for part in frame_parts(path, n_tasks)]
+        if path in split:
+            file_parts = parts[path] if path in parts else frame_parts(path, n_tasks)
+            pieces += [((path, part), part.end - part.start) for part in file_parts]
         else:
             pieces.append(((path, None), size))
     total = sum(size for _, size in pieces) or 1
@@ -89,11 +113,12 @@ def plan(paths: list[str], n_tasks: int) -> list[list[Piece]]:
 class PendingReduction:
     """Reading and reduction under way; ``result()`` waits for it and gathers.
 
-    The gathered dataset is as read: the checks and joins that need all frames at once
-    (``finish_dataset``: unique names, the energies table) are the caller's."""
+    ``paths`` are files (globs expanded: ``expand_paths``). The gathered dataset is as read: the
+    checks and joins that need all frames at once (``finish_dataset``: unique names, the energies
+    table) are the caller's."""
 
     def __init__(self, paths: list[str], job: Reduction, workers: int = 1, progress=None):
-        self.paths, self.job, self.progress = expand_paths(paths), job, progress
+        self.paths, self.job, self.progress = paths, job, progress
         size = sum(os.path.getsize(p) for p in self.paths if p != "-")
         threshold = PARALLEL_BYTES if job.scheme is not None else PARALLEL_READ_BYTES
         self.parallel = workers > 1 and size >= threshold and "-" not in self.paths
@@ -117,7 +142,4 @@ class PendingReduction:
         finally:
             if self.executor is not None:  # idle workers exit at once; an error cancels what is left
                 self.executor.shutdown(wait=True, cancel_futures=True)
-        dataset = concat([d for d, _ in parts])
-        moments = None if self.job.scheme is None else \
-            concat_moments([remap_types(m, dataset.type_names) for _, m in parts])
-        return dataset, moments
+        return gather(parts, self.job)

@@ -1,8 +1,8 @@
 """``ljfit fit``: fit epsilon and sigma (and offsets) to reference energies and forces."""
 import click
 
-from ..options import (common_options, data_options, interaction_options, parse_assignments, parse_bounds,
-                       writable_path)
+from ..options import (cluster_options, common_options, data_options, init_file_or_uff, interaction_options,
+                       parse_assignments, parse_bounds, writable_path)
 from ..output import guarded
 
 EXAMPLE = """\b
@@ -34,8 +34,9 @@ Exit codes: 0 ok, 1 bad input or failed run, 2 usage error, 3 not converged.
 @click.option("--per-atom", is_flag=True, help="Fit energies per atom.")
 @click.option("--init", "init", multiple=True, callback=parse_assignments, metavar="NAME=VALUE",
               help="Starting value of a parameter (repeatable).")
-@click.option("--init-file", type=click.Path(exists=True, dir_okay=False),
-              help="Params file whose values are the starting point.")
+@click.option("--init-file", callback=init_file_or_uff, metavar="P.json|uff",
+              help="Params file whose values are the starting point; uff: the UFF values of the types "
+                   "(chemical elements; ./uff for a file named uff).")
 @click.option("--fix", multiple=True, metavar="NAME", help="Keep a parameter at its starting value (repeatable).")
 @click.option("--bound", "bounds", multiple=True, callback=parse_bounds, metavar="NAME=LOW:HIGH",
               help="Bounds of a parameter; either side may be empty (repeatable).")
@@ -63,6 +64,7 @@ Exit codes: 0 ok, 1 bad input or failed run, 2 usage error, 3 not converged.
 @click.option("--plot", type=click.Path(dir_okay=False), callback=writable_path,
               help="Write a parity plot (PNG, PDF, SVG).")
 @click.option("--cache", type=click.Path(file_okay=False), help="Folder caching moments between runs.")
+@cluster_options
 @common_options
 @guarded
 def fit(**kw):

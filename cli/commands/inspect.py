@@ -1,7 +1,7 @@
 """``ljfit inspect``: what is in the data, before fitting anything."""
 import click
 
-from ..options import common_options, data_options
+from ..options import cluster_options, common_options, data_options
 from ..output import guarded
 
 EXAMPLE = """\b
@@ -15,6 +15,7 @@ Example:
 @data_options
 @click.option("--cutoff", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
               help="Pairs are counted within this distance (non-periodic frames: all pairs).")
+@cluster_options
 @common_options
 @guarded
 def inspect(**kw):

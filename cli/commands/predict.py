@@ -1,7 +1,7 @@
 """``ljfit predict``: energies (and forces) of structures from a params file."""
 import click
 
-from ..options import common_options, data_options, interaction_options, writable_path
+from ..options import cluster_options, common_options, data_options, interaction_options, writable_path
 from ..output import guarded
 
 EXAMPLE = """\b
@@ -22,6 +22,7 @@ Examples:
               help="Write a parity plot (needs reference energies).")
 @click.option("--cutoff", type=click.FloatRange(min=0, min_open=True),
               help="Cutoff (length unit) for a params file that has none (cutoff: null).")
+@cluster_options
 @common_options
 @guarded
 def predict(**kw):
