@@ -91,6 +91,6 @@ def test_gromacs_errors_and_output_file(tmp_path):
     no_cutoff = write_json(tmp_path / "p.json", params_dict(cutoff=None))
     result = invoke(["export", no_cutoff, "--to", "gromacs"], code=1)
     assert result.stdout == "" and "--cutoff" in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    invoke(["export", no_cutoff, "--to", "gromacs", "-o", tmp_path], code=2)
+    assert "is a directory" in invoke(["export", no_cutoff, "--to", "gromacs", "-o", tmp_path], code=2).stderr
     result = invoke(["export", no_cutoff, "--to", "gromacs", "--cutoff", "9", "-o", tmp_path / "lj.itp"])
     assert result.stdout == "" and "rvdw = 0.9," in (tmp_path / "lj.itp").read_text()

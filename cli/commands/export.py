@@ -25,7 +25,7 @@ def _output(ctx, param, value):
     if raspa and os.path.exists(value) and not os.path.isdir(value):
         raise click.BadParameter(f"{value} is a file; --to raspa writes a folder", ctx, param)
     if not raspa and os.path.isdir(value):
-        raise click.BadParameter(f"{value} is a folder; --to {ctx.params.get('target')} writes one file", ctx, param)
+        raise click.BadParameter(f"{value} is a directory; --to {ctx.params.get('target')} writes one file", ctx, param)
     folder = value if raspa and os.path.isdir(value) else os.path.dirname(os.path.abspath(value))
     if not os.path.isdir(folder):
         raise click.BadParameter(f"folder {folder} does not exist", ctx, param)
