@@ -49,6 +49,11 @@ def run_fit_command(kw: dict, reporter) -> int:
     from .loading import length_to_angstrom, load
     from .render import fit_report, fit_summary_lines, residual_rows, residuals_csv
     fmt = resolve_format(kw["fmt"])
+    if kw["tail"] and kw["shift"]:
+        import click
+
+        from fitcore.potential import TAIL_AND_SHIFT
+        raise click.UsageError(f"--tail with --shift: {TAIL_AND_SHIFT}")
     spec = fit_spec(kw)  # reads --init-file: fails before the (long) reading of the data if it is bad
     dataset, moments, model = load(kw, reporter, length_to_angstrom(kw, kw["cutoff"]), kw["shift"], kw["forces"],
                                    need_energies=True)

@@ -208,8 +208,20 @@ def scheduler_config(kw: dict):
 
 
 def model_config(kw: dict, cutoff_angstrom: float | None, shift: bool):
+    from fitcore.potential import parse_form
     from fitcore.workflow import ModelOptions
-    return ModelOptions(cutoff_angstrom, shift, kw["interactions"], kw["engine"], kw["device"], kw["dtype"])
+    return ModelOptions(cutoff_angstrom, shift, kw["interactions"], kw["engine"], kw["device"], kw["dtype"],
+                        parse_form(kw.get("potential") or "lj"), bool(kw.get("tail")))
+
+
+def potential_form(ctx, param, value):
+    """--potential lj|lj96|mie:N,M, checked here and kept as its canonical text (lj96, mie:14,6)."""
+    from fitcore.errors import InputError
+    from fitcore.potential import parse_form
+    try:
+        return parse_form(value).label
+    except InputError as err:
+        raise click.BadParameter(str(err), ctx, param) from None
 
 
 def parse_assignments(ctx, param, values):

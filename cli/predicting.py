@@ -27,7 +27,8 @@ def run_predict_command(kw: dict, reporter) -> None:
     params, _ = read_params(kw["params_path"])
     with_forces = bool(kw["write_structures"])
     missing_cutoff = f"a cutoff, but {kw['params_path']} has cutoff null (give --cutoff)"
-    dataset, moments, model = load(kw, reporter, _cutoff(params, kw, reporter), params.shift,
+    model_kw = {**kw, "potential": params.form.label, "tail": params.tail}  # the form and tail of the parameters
+    dataset, moments, model = load(model_kw, reporter, _cutoff(params, kw, reporter), params.shift,
                                    with_forces and kw["engine"] == "moments", warm=("torch",),
                                    cutoff_needed=missing_cutoff, coordinates=with_forces)
     known = ~np.isnan(dataset.energies)

@@ -1,17 +1,17 @@
 """Data-driven initial guess.
 
-1. The energy is linear in the pair coefficients (C12_t, C6_t) and the offsets, so
-   a bounded linear least-squares solve (C12, C6 >= 0) over the energy rows gives
-   the exact optimum with free pair parameters. Each pair type t with both
-   coefficients positive yields sigma_t = (C12/C6)^(1/6), eps_t = C6^2 / (4 C12).
-2. Per-type parameters come from those pair values through the mixing rule, which
-   is linear in suitable variables: log eps_ij = (log eps_i + log eps_j) / 2
-   (all rules; sixthpower adds a known sigma term), and sigma_ij = (s_i + s_j) / 2
-   (Lorentz-Berthelot), log sigma_ij = (log s_i + log s_j) / 2 (geometric),
-   sigma_ij^6 = (s_i^6 + s_j^6) / 2 (sixthpower). A type that never pairs with
-   itself is therefore determined through its cross pairs. Where the pairs fix only
-   a combination (say only A-B pairs occur), the least-norm split around the mean
-   is taken: eps_A = eps_B = eps_AB, sigma_A = sigma_B = sigma_AB.
+1. The energy is linear in the pair coefficients (C12_t, C6_t: C_n, C_m of the form, see
+   potential.py) and the offsets, so a bounded linear least-squares solve (C12, C6 >= 0)
+   over the energy rows gives the exact optimum with free pair parameters. Each pair type t
+   with both coefficients positive yields eps_t, sigma_t through the form's inverse map
+   (lj: sigma_t = (C12/C6)^(1/6), eps_t = C6^2 / (4 C12)).
+2. Per-type parameters come from those pair values through the mixing rule, which is
+   linear in the rule's variables (potential.py): g(sigma_ij) = (g(s_i) + g(s_j)) / 2 and
+   log eps_ij - log f(s_i, s_j) = (log eps_i + log eps_j) / 2, with g(s) = s
+   (Lorentz-Berthelot), log s (geometric) or s^6 (sixthpower), and f = 1 except for
+   sixthpower. A type that never pairs with itself is therefore determined through its
+   cross pairs. Where the pairs fix only a combination (say only A-B pairs occur), the
+   least-norm split around the mean is taken: eps_A = eps_B = eps_AB, sigma_A = sigma_B = sigma_AB.
 3. A type or pair with no usable pair value at all starts from
    ``DEFAULT_EPSILON``/``DEFAULT_SIGMA``; the guess says so in its notes.
 """
@@ -19,8 +19,8 @@ import numpy as np
 from scipy.optimize import lsq_linear
 
 from .linear import LinearSystem
-from .moments import pair_types
-from .params import Layout
+from .params import Layout, pair_tables, pair_types
+from .potential import LJ, MIXING, Form
 
 DEFAULT_EPSILON = 0.01  # eV
 DEFAULT_SIGMA = 3.0  # Å
@@ -46,13 +46,12 @@ def linear_solution(system: LinearSystem, pair_count: np.ndarray, n_offsets: int
     return c12, c6, solution[2 * len(present):]
 
 
-def pair_values(c12: np.ndarray, c6: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """eps, sigma per pair type from C12, C6; NaN where unusable."""
+def pair_values(c12: np.ndarray, c6: np.ndarray, form: Form = LJ) -> tuple[np.ndarray, np.ndarray]:
+    """eps, sigma per pair type from C12, C6 (C_n, C_m of ``form``); NaN where unusable."""
     usable = (c12 > 0) & (c6 > 0)
     sigma = np.full(len(c12), np.nan)
     eps = np.full(len(c12), np.nan)
-    sigma[usable] = (c12[usable] / c6[usable]) ** (1 / 6)
-    eps[usable] = c6[usable] ** 2 / (4 * c12[usable])
+    eps[usable], sigma[usable] = form.eps_sigma(c12[usable], c6[usable])
     usable &= (sigma > SIGMA_RANGE[0]) & (sigma < SIGMA_RANGE[1])
     return np.where(usable, eps, np.nan), np.where(usable, sigma, np.nan)
 
@@ -75,23 +74,17 @@ def per_type_values(layout: Layout, eps_pair: np.ndarray, sigma_pair: np.ndarray
     if not ok.any():
         return np.full(layout.n_types, np.nan), np.full(layout.n_types, np.nan)
     a, b, eps_pair, sigma_pair = a[ok], b[ok], eps_pair[ok], sigma_pair[ok]
-    if layout.mixing == "lorentz-berthelot":
-        sigma = _solve_pairwise(a, b, sigma_pair, layout.n_types)
-    elif layout.mixing == "geometric":
-        sigma = np.exp(_solve_pairwise(a, b, np.log(sigma_pair), layout.n_types))
-    else:  # sixthpower
-        sigma = _solve_pairwise(a, b, sigma_pair ** 6, layout.n_types) ** (1 / 6)
-    log_eps = np.log(eps_pair)
-    if layout.mixing == "sixthpower":
-        sa, sb = np.nan_to_num(sigma[a], nan=DEFAULT_SIGMA), np.nan_to_num(sigma[b], nan=DEFAULT_SIGMA)
-        log_eps = log_eps - np.log(2 * sa ** 3 * sb ** 3 / (sa ** 6 + sb ** 6))
+    rule = MIXING[layout.mixing]
+    sigma = rule.from_linear(_solve_pairwise(a, b, rule.to_linear(sigma_pair, np), layout.n_types), np)
+    sa, sb = np.nan_to_num(sigma[a], nan=DEFAULT_SIGMA), np.nan_to_num(sigma[b], nan=DEFAULT_SIGMA)
+    log_eps = np.log(eps_pair) - np.log(rule.epsilon_factor(sa, sb, np))
     return np.exp(_solve_pairwise(a, b, log_eps, layout.n_types)), sigma
 
 
 def initial_guess(layout: Layout, system: LinearSystem, pair_count: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """theta [n_params] in layout order, and notes on what could not be taken from the data."""
     c12, c6, offsets = linear_solution(system, pair_count, len(layout.names) - layout.n_lj)
-    eps_pair, sigma_pair = pair_values(c12, c6)
+    eps_pair, sigma_pair = pair_values(c12, c6, layout.form)
     theta = np.empty(len(layout.names))
     notes = []
     table = np.full((layout.n_types, layout.n_types), -1)
@@ -121,9 +114,5 @@ def initial_guess(layout: Layout, system: LinearSystem, pair_count: np.ndarray) 
 
 
 def _mixed_pair(layout: Layout, theta: np.ndarray, a: int, b: int) -> tuple[float, float]:
-    import torch
-
-    from .model import mixed_tables
-    base = Layout(layout.type_names, layout.mixing)
-    eps, sigma = mixed_tables(base, torch.as_tensor(theta[:2 * layout.n_types]))
+    eps, sigma = pair_tables(Layout(layout.type_names, layout.mixing), theta[:2 * layout.n_types])
     return float(eps[a, b]), float(sigma[a, b])

@@ -1,4 +1,7 @@
-"""The LJ model in torch: parameters -> (C12, C6) per pair type -> energies and forces.
+"""The pair model in torch: parameters -> (C12, C6) per pair type -> energies and forces.
+
+The parameter map (mixing, overrides, the form's coefficients) is ``params.pair_coefficients``,
+the pair terms are the cutoff scheme's (potential.py); this module binds them to data.
 
 Two engines evaluate the same physics:
 
@@ -16,63 +19,17 @@ import numpy as np
 import torch
 
 from .dataset import Dataset
-from .moments import CutoffScheme, Moments, pair_type_table, pair_types
+from .moments import CutoffScheme, Moments, pair_type_table, tail_moments
 from .neighbors import iter_pairs
 from .params import Layout
+from .params import pair_coefficients as coefficients  # noqa: F401  (the engines' inputs, by their usual name)
+from .params import pair_tables as mixed_tables  # noqa: F401
 
 
 def check_tensor(name: str, tensor: torch.Tensor, like: torch.Tensor) -> None:
     if tensor.device != like.device or tensor.dtype != like.dtype:
         raise ValueError(f"{name} is {tensor.dtype} on {tensor.device} but the model is {like.dtype} on "
                          f"{like.device}; move it with .to(device=..., dtype=...)")
-
-
-def mixed_tables(layout: Layout, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """eps_ij, sigma_ij [n_types, n_types] from theta (layout order): mixing rule, then overrides.
-
-    With mixing "none", pairs without parameters are NaN.
-    """
-    n = layout.n_types
-    if layout.per_type:
-        ie, is_ = layout.eps_sigma_index()
-        eps, sigma = theta[torch.as_tensor(ie)], theta[torch.as_tensor(is_)]
-        eps_ij = torch.sqrt(eps[:, None] * eps[None, :])
-        if layout.mixing == "lorentz-berthelot":
-            sigma_ij = 0.5 * (sigma[:, None] + sigma[None, :])
-        elif layout.mixing == "geometric":
-            sigma_ij = torch.sqrt(sigma[:, None] * sigma[None, :])
-        elif layout.mixing == "sixthpower":
-            s3, s6 = sigma ** 3, sigma ** 6
-            sum6 = s6[:, None] + s6[None, :]
-            eps_ij = 2.0 * eps_ij * s3[:, None] * s3[None, :] / sum6
-            sigma_ij = (0.5 * sum6) ** (1.0 / 6.0)
-        else:
-            raise ValueError(f"unknown mixing rule {layout.mixing!r}")
-    else:
-        eps_ij = torch.full((n, n), float("nan"), dtype=theta.dtype, device=theta.device)
-        sigma_ij = eps_ij.clone()
-    if layout.pairs:
-        ip, sp = layout.pair_index()
-        a = torch.as_tensor([p[0] for p in layout.pairs])
-        b = torch.as_tensor([p[1] for p in layout.pairs])
-        off = a != b  # mirror unlike pairs only: writing a diagonal entry twice would double its gradient
-        rows, cols = torch.cat([a, b[off]]), torch.cat([b, a[off]])
-        eps_p, sigma_p = theta[torch.as_tensor(ip)], theta[torch.as_tensor(sp)]
-        eps_ij = eps_ij.index_put((rows, cols), torch.cat([eps_p, eps_p[off]]))
-        sigma_ij = sigma_ij.index_put((rows, cols), torch.cat([sigma_p, sigma_p[off]]))
-    return eps_ij, sigma_ij
-
-
-def coefficients(layout: Layout, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """C12, C6 [n_pair_types] from theta; pair types without parameters (mixing none) get 0."""
-    eps_ij, sigma_ij = mixed_tables(layout, theta)
-    a, b = pair_types(layout.n_types)
-    eps, sigma = eps_ij[a, b], sigma_ij[a, b]
-    defined = ~torch.isnan(eps)
-    eps = torch.where(defined, eps, torch.zeros_like(eps))  # double where: no NaN reaches a gradient
-    sigma = torch.where(defined, sigma, torch.ones_like(sigma))
-    s6 = sigma ** 6
-    return 4.0 * eps * s6 * s6, 4.0 * eps * s6
 
 
 def offset_design(layout: Layout, dataset: Dataset) -> np.ndarray:
@@ -140,6 +97,12 @@ class DirectEngine:
         self.frame, self.first, self.second = (as_t(cat(k), torch.int64) for k in ("frame", "first", "second"))
         self.shift = as_t(cat("shift"))
         self.pair_type = as_t(pair_type_table(len(names))[types[cat("first")], types[cat("second")]], torch.int64)
+        self.tail = None  # [n_frames, n_pair_types] x 2: the tail correction's multipliers of C12 and -C6
+        if scheme.tail:
+            columns = pair_type_table(len(names))[lookup[:, None], lookup[None, :]][np.triu_indices(len(lookup))]
+            self.tail = tuple(torch.zeros((self.n_frames, len(names) * (len(names) + 1) // 2), dtype=dtype,
+                                          device=device).index_copy(1, as_t(columns, torch.int64), as_t(t))
+                              for t in tail_moments(dataset, scheme, scope))
 
     def _pair_energies(self, positions: torch.Tensor, c12: torch.Tensor, c6: torch.Tensor) -> torch.Tensor:
         image = torch.einsum("pk,pkd->pd", self.shift, self.cells[self.frame])
@@ -147,11 +110,7 @@ class DirectEngine:
         r2 = (vector * vector).sum(-1)
         radius = self.scheme.radius
         inside = r2 < radius ** 2 if radius is not None else torch.ones_like(r2, dtype=torch.bool)
-        safe_r2 = torch.where(inside, r2, torch.ones_like(r2))
-        inv6 = safe_r2 ** -3
-        e12, e6 = inv6 * inv6, inv6
-        if self.scheme.shift and radius is not None:
-            e12, e6 = e12 - radius ** -12.0, e6 - radius ** -6.0
+        e12, e6 = self.scheme.energy_terms(torch.sqrt(torch.where(inside, r2, torch.ones_like(r2))))
         batch = c12.shape[1:]
         e12, e6 = e12.reshape(e12.shape + (1,) * len(batch)), e6.reshape(e6.shape + (1,) * len(batch))
         u = c12[self.pair_type] * e12 - c6[self.pair_type] * e6
@@ -160,7 +119,10 @@ class DirectEngine:
     def energies(self, c12: torch.Tensor, c6: torch.Tensor) -> torch.Tensor:
         check_tensor("C12", c12, self.positions)
         u = self._pair_energies(self.positions, c12, c6)
-        return torch.zeros((self.n_frames,) + u.shape[1:], dtype=u.dtype, device=u.device).index_add(0, self.frame, u)
+        energies = torch.zeros((self.n_frames,) + u.shape[1:], dtype=u.dtype, device=u.device).index_add(0, self.frame, u)
+        if self.tail is not None:
+            energies = energies + self.tail[0] @ c12 - self.tail[1] @ c6
+        return energies
 
     def forces(self, c12: torch.Tensor, c6: torch.Tensor) -> torch.Tensor:
         """-dE/dx by autograd; a batch of k coefficient columns costs k backward passes."""

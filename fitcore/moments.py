@@ -1,65 +1,39 @@
-"""Pair moments: the dataset reduced once to what the LJ model needs.
+"""Pair moments: the dataset reduced once to what the pair model needs.
 
-For pair type t (an unordered pair of atom types) with coefficients
-``C12_t = 4 eps_t sigma_t^12`` and ``C6_t = 4 eps_t sigma_t^6``, the energy of frame n is
+For pair type t (an unordered pair of atom types) and a form u(r) = C_n r^-n - C_m r^-m
+(potential.py: C12 and C6 below stand for C_n and C_m, n = 12 and m = 6 for lj), the
+energy of frame n is
 
     E_n = sum_t  C12_t * A[n, t]  -  C6_t * B[n, t]
-    A[n, t] = sum over pairs of type t in frame n of  e12(r),   e12(r) = r^-12 - rc^-12
-    B[n, t] = sum ...                                 e6(r),    e6(r)  = r^-6  - rc^-6
+    A[n, t] = sum over pairs of type t in frame n of  e_n(r)     (r^-n, minus rc^-n when shifted)
+    B[n, t] = sum ...                                 e_m(r)     (r^-m, minus rc^-m when shifted)
 
-where the rc terms appear only with a shifted cutoff (LAMMPS ``pair_modify shift yes``).
-A truncated cutoff drops them; no cutoff (non-periodic frames) sums all pairs.
+plus, with the tail correction, N_a N_b / V times its constants (``tail_moments``).
+A truncated cutoff has no rc terms; no cutoff (non-periodic frames) sums all pairs.
 
-Forces: with d = r_j + shift @ cell - r_i and u(r) = C12 e12(r) - C6 e6(r),
-the force on j is -u'(r) d / r = (C12 * 12 r^-14 - C6 * 6 r^-8) d and the force on
-i is its negative. Per atom a and partner TYPE b:
+Forces: with d = r_j + shift @ cell - r_i, the force on j is (C12 f_n(r) - C6 f_m(r)) d,
+f_k(r) = k r^-(k+2), and the force on i is its negative. Per atom a and partner TYPE b:
 
-    F12[a, :, b] = sum over pairs of a with an atom of type b of  +-12 r^-14 d
-    F6[a, :, b]  = sum ...                                           +- 6 r^-8  d
+    F12[a, :, b] = sum over pairs of a with an atom of type b of  +-f_n(r) d
+    F6[a, :, b]  = sum ...                                           +-f_m(r) d
     F_a = sum_b  C12[type_a, b] F12[a, :, b] - C6[type_a, b] F6[a, :, b]
 
 (indexing by partner type rather than pair type keeps only the n_types columns an
-atom can have). The shift does not change forces. A switching function S(r) that
-does not depend on sigma keeps this form: multiply e12/e6 by S and use
-d/dr [S e] in the force terms (``CutoffScheme`` is the only place to change).
+atom can have). The shift and the tail do not change forces. The pair terms are the
+cutoff scheme's (potential.py), the only place to change for another cutoff treatment.
 
 Moments of consecutive frame chunks concatenate, so they can be computed in
 pieces and gathered.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .dataset import Dataset
+from .errors import InputError
 from .neighbors import PAIRS_PER_CHUNK, PairSet, iter_pairs
-
-
-@dataclass(frozen=True)
-class CutoffScheme:
-    radius: float | None  # Å; None: no cutoff (non-periodic frames only)
-    shift: bool = False  # shift energies so that u(rc) = 0
-
-    def energy_terms(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """e12(r), e6(r): per-pair multipliers of C12 and -C6 in the energy."""
-        inv2 = 1.0 / (r * r)
-        inv6 = inv2 * inv2 * inv2
-        e12, e6 = inv6 * inv6, inv6
-        if self.shift and self.radius is not None:
-            rc6 = self.radius ** -6.0
-            e12, e6 = e12 - rc6 * rc6, e6 - rc6
-        return e12, e6
-
-    def force_terms(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """f12(r), f6(r): force on j is (C12 f12 - C6 f6) d, with d the pair vector."""
-        inv2 = r ** -2.0
-        inv8 = inv2 ** 4
-        return 12.0 * inv8 * inv2 ** 3, 6.0 * inv8
-
-
-def pair_types(n_types: int) -> tuple[np.ndarray, np.ndarray]:
-    """(a, b) with a <= b for every pair type, in the order of the moment columns."""
-    a, b = np.triu_indices(n_types)
-    return a.astype(np.int64), b.astype(np.int64)
+from .params import pair_types
+from .potential import CutoffScheme
 
 
 def pair_type_table(n_types: int) -> np.ndarray:
@@ -180,9 +154,41 @@ def compute_moments(dataset: Dataset, scheme: CutoffScheme, scope: str = "all", 
                     max_pairs: int = PAIRS_PER_CHUNK, progress=None, all_pairs_if_isolated: bool = False) -> Moments:
     """Moments of every frame of ``dataset``; ``progress(n_frames_done)`` is called per chunk."""
     n_types = len(dataset.type_names)
+    tail = tail_moments(dataset, scheme, scope) if scheme.tail else None  # checks the frames before the work
     parts = []
     for pairs in iter_pairs(dataset, scheme.radius, scope, max_pairs, all_pairs_if_isolated, vectors=with_forces):
         parts.append(reduce_pairs(pairs, dataset, scheme, with_forces, n_types))
         if progress is not None:
             progress(pairs.frames.stop)
-    return concat_moments(parts)
+    moments = concat_moments(parts)
+    if tail is not None:
+        moments = replace(moments, energy12=moments.energy12 + tail[0], energy6=moments.energy6 + tail[1])
+    return moments
+
+
+def tail_moments(dataset: Dataset, scheme: CutoffScheme, scope: str = "all") -> tuple[np.ndarray, np.ndarray]:
+    """The tail correction's parts of A and B: [n_frames, n_pair_types] each.
+
+    N_a N_b / V (2 N_a N_b / V for a != b) times the scheme's tail terms; with scope
+    "inter-fragment", only atom pairs of different fragments count (N_a N_b less the
+    products within each fragment), as E(all) - sum of E(fragment) in the same cell gives.
+    """
+    bulk = dataset.pbc.all(axis=1)
+    if not bulk.all():
+        k = int(np.flatnonzero(~bulk)[0])
+        raise InputError(f"--tail: frame {dataset.names[k]} ({dataset.sources[k]}) is not periodic in all three "
+                         f"directions; the tail correction is for bulk cells")
+    t_n, t_m = scheme.tail_terms()
+    n_types = len(dataset.type_names)
+    a, b = pair_types(n_types)
+    ordered = np.where(a == b, 1.0, 2.0)
+    counts = dataset.type_counts.astype(float)
+    products = counts[:, a] * counts[:, b] * ordered
+    if scope == "inter-fragment" and dataset.fragments is not None:
+        groups, group = np.unique(np.stack([dataset.frame_index, dataset.fragments]), axis=1, return_inverse=True)
+        group = group.reshape(-1)
+        within = np.bincount(group * n_types + dataset.type_index, minlength=groups.shape[1] * n_types)
+        within = within.reshape(-1, n_types).astype(float)
+        np.subtract.at(products, groups[0], within[:, a] * within[:, b] * ordered)
+    density = products / np.abs(np.linalg.det(dataset.cells))[:, None]
+    return density * t_n, density * t_m

@@ -1,4 +1,4 @@
-"""Named LJ parameters: per-type epsilon/sigma, per-pair overrides, energy offsets.
+"""Named pair parameters: per-type epsilon/sigma, per-pair overrides, energy offsets.
 
 A ``Layout`` fixes which parameters exist and their order in the flat vector theta:
 
@@ -6,24 +6,20 @@ A ``Layout`` fixes which parameters exist and their order in the flat vector the
     <A>-<B>.epsilon, <A>-<B>.sigma      for every pair with its own parameters
     offset | offset.<species>           with --offset constant | per-species
 
-``LJParams`` is a layout with values (eV, Å) and the cutoff treatment. Mixing rules
-are LAMMPS' (``pair_modify mix``):
-
-    lorentz-berthelot (arithmetic)  eps_ij = sqrt(eps_i eps_j)   sigma_ij = (sigma_i + sigma_j) / 2
-    geometric                       eps_ij = sqrt(eps_i eps_j)   sigma_ij = sqrt(sigma_i sigma_j)
-    sixthpower  eps_ij = 2 sqrt(eps_i eps_j) sigma_i^3 sigma_j^3 / (sigma_i^6 + sigma_j^6)
-                sigma_ij = ((sigma_i^6 + sigma_j^6) / 2)^(1/6)
-    none        every pair type that occurs has its own epsilon and sigma
+and the pair form and mixing rule (potential.py) that turn them into per-pair-type
+coefficients. ``LJParams`` is a layout with values (eV, Å) and the cutoff treatment.
+``pair_tables`` and ``pair_coefficients`` work on numpy arrays and torch tensors alike.
 """
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .errors import InputError
+from .potential import LJ, MIXING, MIXING_RULES, Form, as_like, canonical_mixing, namespace
 
-MIXING_RULES = ("lorentz-berthelot", "geometric", "sixthpower", "none")
-MIXING_ALIASES = {"arithmetic": "lorentz-berthelot", "lb": "lorentz-berthelot"}
 KINDS = ("epsilon", "sigma")
+__all__ = ["KINDS", "MIXING_RULES", "Layout", "LJParams", "UnknownParameter", "canonical_mixing", "check_values",
+           "pair_coefficients", "pair_tables", "pair_types", "unit_factor", "unit_factors"]
 
 
 class UnknownParameter(InputError):
@@ -34,13 +30,6 @@ class UnknownParameter(InputError):
         self.name = name
 
 
-def canonical_mixing(name: str) -> str:
-    rule = MIXING_ALIASES.get(name.lower(), name.lower())
-    if rule not in MIXING_RULES:
-        raise InputError(f"unknown mixing rule {name!r}; expected one of {', '.join(MIXING_RULES)} (or arithmetic)")
-    return rule
-
-
 @dataclass(frozen=True)
 class Layout:
     type_names: tuple[str, ...]
@@ -48,6 +37,7 @@ class Layout:
     pairs: tuple[tuple[int, int], ...] = ()  # (a, b), a <= b: type pairs with their own epsilon, sigma
     offset: str = "none"
     offset_species: tuple[str, ...] = ()  # with offset "per-species"
+    form: Form = LJ  # the pair form the parameters are of
 
     @property
     def n_types(self) -> int:
@@ -118,6 +108,7 @@ class LJParams:
     shift: bool = False
     stderr: np.ndarray | None = None  # [n_params], from a fit
     fit: dict = field(default_factory=dict)  # the fit section of a params file
+    tail: bool = False  # the tail correction (LAMMPS pair_modify tail yes) is part of the model
 
     @property
     def names(self) -> list[str]:
@@ -126,13 +117,57 @@ class LJParams:
     def value(self, name: str) -> float:
         return float(self.values[self.layout.index(name)])
 
+    @property
+    def form(self) -> Form:
+        return self.layout.form
+
     def pair_table(self) -> tuple[np.ndarray, np.ndarray]:
         """eps_ij, sigma_ij [n_types, n_types] after mixing and overrides (NaN: undefined)."""
-        import torch
+        return pair_tables(self.layout, np.asarray(self.values, float))
 
-        from .model import mixed_tables
-        eps, sigma = mixed_tables(self.layout, torch.as_tensor(self.values, dtype=torch.float64))
-        return eps.numpy(), sigma.numpy()
+
+def pair_types(n_types: int) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) with a <= b for every pair type, in the order of the coefficients and moment columns."""
+    a, b = np.triu_indices(n_types)
+    return a.astype(np.int64), b.astype(np.int64)
+
+
+def pair_tables(layout: Layout, theta):
+    """eps_ij, sigma_ij [n_types, n_types] from theta (layout order; numpy or torch): the mixing
+    rule, then the pair overrides. With mixing "none", pairs without parameters are NaN."""
+    xp, n = namespace(theta), layout.n_types
+    override = np.full((n, n), -1)
+    for k, (a, b) in enumerate(layout.pairs):
+        override[a, b] = override[b, a] = k
+    has = as_like(override >= 0, theta)
+    slot = np.maximum(override, 0)
+    if layout.per_type:
+        ie, is_ = layout.eps_sigma_index()
+        eps, sigma = theta[ie], theta[is_]
+        eps_ij, sigma_ij = MIXING[layout.mixing].mix(eps[:, None], eps[None, :], sigma[:, None], sigma[None, :], xp)
+    else:
+        eps_ij = sigma_ij = as_like(np.full((n, n), np.nan), theta)
+    if not layout.pairs:
+        return eps_ij, sigma_ij
+    ip, sp = layout.pair_index()
+    # gathers from valid slots only, then a where: no NaN reaches a gradient, each override counted once
+    return xp.where(has, theta[ip][slot], eps_ij), xp.where(has, theta[sp][slot], sigma_ij)
+
+
+def pair_coefficients(layout: Layout, theta):
+    """C_n, C_m [n_pair_types] of the layout's form from theta (numpy or torch); pair types
+    without parameters (mixing none) get 0."""
+    eps_ij, sigma_ij = pair_tables(layout, theta)
+    a, b = pair_types(layout.n_types)
+    defined = np.ones(len(a), bool)
+    if not layout.per_type:
+        defined[:] = False
+        for p, q in layout.pairs:
+            defined[(a == p) & (b == q)] = True
+    xp, defined = namespace(theta), as_like(defined, theta)
+    eps = xp.where(defined, eps_ij[a, b], 0.0)  # double where: no NaN reaches a gradient
+    sigma = xp.where(defined, sigma_ij[a, b], 1.0)
+    return layout.form.coefficients(eps, sigma)
 
 
 def check_values(layout: Layout, values: np.ndarray, source: str) -> None:

@@ -2,7 +2,7 @@
 
 These functions are what the CLI calls; they stay free of printing and of click.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -10,6 +10,7 @@ from .dataset import Dataset
 from .errors import InputError
 from .moments import CutoffScheme, Moments, compute_moments, pair_type_names, remap_types
 from .params import LJParams, canonical_mixing
+from .potential import LJ, Form
 
 
 @dataclass(frozen=True)
@@ -20,16 +21,18 @@ class ModelOptions:
     engine: str = "moments"
     device: str = "cpu"
     dtype: str = "float64"
+    form: Form = LJ  # the pair form (potential.py)
+    tail: bool = False  # the analytic tail correction (periodic frames)
 
     @property
     def scheme(self) -> CutoffScheme:
-        return CutoffScheme(self.cutoff, self.shift)
+        return CutoffScheme(self.cutoff, self.shift, self.tail, self.form.exponents)
 
 
 @dataclass(frozen=True)
 class FitSpec:
     """What is fitted: mixing, offsets, starting values, fixed parameters, bounds, weighting."""
-    mixing: str = "lorentz-berthelot"
+    mixing: str | None = None  # None: the form's default (sixthpower for lj96, else lorentz-berthelot)
     offset: str = "none"
     init: dict = field(default_factory=dict)  # name -> value (eV, Å)
     init_params: LJParams | None = None
@@ -107,12 +110,13 @@ def fit_dataset(dataset: Dataset, moments: Moments, model: ModelOptions, spec: F
     from .problem import Problem, Weighting
     from .result import summarize
 
-    mixing = canonical_mixing(spec.mixing)
+    mixing = canonical_mixing(spec.mixing or model.form.default_mixing)
     with_forces = spec.forces
     if with_forces and (dataset.forces is None or not dataset.has_forces.any()):
         raise InputError("--forces: no frame carries forces (a forces:R:3 column)")
     mentioned = list(spec.init) + list(spec.fixed) + list(spec.bounds)
     layout = layout_for(dataset.type_names, mixing, spec.offset, dataset.species_names, mentioned, spec.init_params)
+    layout = replace(layout, form=model.form)
     notes = []
     if layout.per_type and spec.init_params is not None and spec.init_params.layout.pairs:
         notes.append(f"the pairs of the init file have their own parameters here too (overrides of the mixing "
@@ -130,7 +134,7 @@ def fit_dataset(dataset: Dataset, moments: Moments, model: ModelOptions, spec: F
     problem = Problem(layout, engine, targets, weighting, start.theta, start.free, compressed)
     outcome = run_fit(problem, start, options, progress)
     absent = tuple(n for n, c in zip(pair_type_names(dataset.type_names), moments.pair_count) if c == 0)
-    params = LJParams(layout, start.theta, model.cutoff, model.shift)
+    params = LJParams(layout, start.theta, model.cutoff, model.shift, tail=model.tail)
     result = summarize(problem, start, outcome, params, absent)
     _warn_poor_fit(result, layout)
     return result
@@ -166,8 +170,6 @@ def _warn_undetermined_offsets(layout, dataset: Dataset) -> None:
 
 
 def _only_present_pairs(layout, moments: Moments):
-    from dataclasses import replace
-
     from .moments import pair_types
     a, b = pair_types(layout.n_types)
     present = {(int(x), int(y)) for x, y, c in zip(a, b, moments.pair_count) if c > 0}
@@ -181,6 +183,9 @@ def predict_dataset(dataset: Dataset, moments: Moments | None, params: LJParams,
 
     from .model import coefficients, offset_design
     layout = params.layout
+    if (model.form, model.tail) != (params.form, params.tail):
+        raise InputError(f"{source}: the parameters are for potential {params.form.label} (tail {params.tail}) but "
+                         f"the model options say {model.form.label} (tail {model.tail})")
     missing = [t for t in dataset.type_names if t not in layout.type_names]
     if missing:
         raise InputError(f"{source}: no parameters for type(s) {', '.join(missing)} found in the data "

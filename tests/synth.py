@@ -73,14 +73,15 @@ def random_dataset(rng: np.random.Generator, n_frames: int = 6, n_atoms=(8, 14),
 
 def with_reference(dataset: Dataset, layout, theta: np.ndarray, cutoff: float | None, shift: bool = False,
                    scope: str = "all", forces: bool = False, noise: float = 0.0,
-                   rng: np.random.Generator | None = None) -> Dataset:
+                   rng: np.random.Generator | None = None, tail: bool = False) -> Dataset:
     """``dataset`` with energies (and forces) from the DIRECT engine at ``theta`` (layout order, offsets
-    included), plus Gaussian noise of ``noise`` eV on energies."""
+    included; the layout's pair form), plus Gaussian noise of ``noise`` eV on energies."""
     import torch
 
     from fitcore.model import DirectEngine, coefficients, offset_design
     from fitcore.moments import CutoffScheme
-    engine = DirectEngine(dataset, CutoffScheme(cutoff, shift), scope, type_names=layout.type_names)
+    scheme = CutoffScheme(cutoff, shift, tail, layout.form.exponents)
+    engine = DirectEngine(dataset, scheme, scope, type_names=layout.type_names)
     t = torch.as_tensor(theta, dtype=torch.float64)
     c12, c6 = coefficients(layout, t)
     energies = engine.energies(c12, c6).numpy() + offset_design(layout, dataset) @ theta[layout.n_lj:]

@@ -33,12 +33,15 @@ def to_atoms(dataset):
     return frames
 
 
-def params_file(mixing="arithmetic", shift=True, pairs=None, cutoff=7.5, energy_unit="eV"):
+def params_file(mixing="arithmetic", shift=True, pairs=None, cutoff=7.5, energy_unit="eV", potential="lj",
+                exponents=None, tail=False):
     factor = 1 / energy_factor(energy_unit)
     species = {t: {"epsilon": v["epsilon"] * factor, "sigma": v["sigma"]} for t, v in SPECIES.items()}
-    data = {"format": "ljfit-params/1", "potential": "lj", "mixing": mixing, "cutoff": cutoff, "shift": shift,
-            "units": {"energy": energy_unit, "length": "angstrom"},
+    data = {"format": "ljfit-params/1", "potential": potential, "mixing": mixing, "cutoff": cutoff, "shift": shift,
+            "tail": tail, "units": {"energy": energy_unit, "length": "angstrom"},
             "species": {t: ({} if mixing == "none" else v) for t, v in species.items()}}
+    if exponents:
+        data["exponents"] = exponents
     if pairs:
         data["pairs"] = {k: {"epsilon": e * factor, "sigma": s} for k, (e, s) in pairs.items()}
     return params_from_dict(json.loads(json.dumps(data)), "test.json")[0]
@@ -46,8 +49,8 @@ def params_file(mixing="arithmetic", shift=True, pairs=None, cutoff=7.5, energy_
 
 def ljfit_energies_forces(dataset, params):
     from fitcore.moments import remap_types
-    moments = remap_types(compute_moments(dataset, CutoffScheme(params.cutoff, params.shift), with_forces=True),
-                          params.layout.type_names)
+    scheme = CutoffScheme(params.cutoff, params.shift, params.tail, params.form.exponents)
+    moments = remap_types(compute_moments(dataset, scheme, with_forces=True), params.layout.type_names)
     c12, c6 = coefficients(params.layout, torch.as_tensor(params.values))
     engine = MomentEngine(moments)
     return engine.energies(c12, c6).numpy(), engine.forces(c12, c6).numpy()
@@ -62,6 +65,17 @@ CASES = {
     "sixthpower": dict(mixing="sixthpower"),
     "override": dict(pairs={"Ar-Xe": (0.03, 3.1)}),
     "none": dict(mixing="none", pairs=ALL_PAIRS),
+    "lj96": dict(potential="lj96", mixing="sixthpower"),
+    "lj96-arithmetic": dict(potential="lj96", mixing="arithmetic", shift=False),  # lj/class2 mixes by sixthpower only
+    "lj96-override": dict(potential="lj96", mixing="sixthpower", pairs={"Ar-Xe": (0.03, 3.1)}),
+    "mie-geometric": dict(potential="mie", exponents=[14, 6], mixing="geometric"),
+    "mie-sixthpower": dict(potential="mie", exponents=[10.5, 5.5], mixing="sixthpower", shift=False),
+    "mie-none": dict(potential="mie", exponents=[16, 7], mixing="none", pairs=ALL_PAIRS),
+}
+TAIL_CASES = {
+    "lj": dict(mixing="geometric"),
+    "lj96": dict(potential="lj96", mixing="geometric"),
+    "mie": dict(potential="mie", exponents=[14, 6], mixing="arithmetic", pairs={"Ar-Xe": (0.03, 3.1)}),
 }
 
 
@@ -78,6 +92,25 @@ def test_exported_block_reproduces_ljfit_in_lammps(rng, case, units, pbc):
     np.testing.assert_allclose(np.asarray(energies) * to_ev, ours_e, rtol=1e-9)
     lammps_f = np.concatenate(forces) * to_ev
     assert np.max(np.abs(lammps_f - ours_f)) <= 1e-8 * np.max(np.abs(ours_f))
+
+
+@pytest.mark.parametrize("case", list(TAIL_CASES))
+@pytest.mark.parametrize("units", ["metal", "real"])
+def test_exported_tail_block_reproduces_ljfit_in_lammps(rng, case, units):
+    dataset = random_dataset(rng, n_frames=3, pbc="full", triclinic=True, length=9.0)
+    params = params_file(**TAIL_CASES[case], shift=False, tail=True)
+    block = lammps_block(params, units)
+    assert "tail yes" in block
+    energies, _ = lammps_energies_forces(to_atoms(dataset), block, params.layout.type_names, units=units)
+    to_ev = energy_factor("kcal/mol") if units == "real" else 1.0
+    np.testing.assert_allclose(np.asarray(energies) * to_ev, ljfit_energies_forces(dataset, params)[0], rtol=1e-9)
+
+
+def test_exported_styles_and_exponents():
+    assert "pair_style lj/class2 7.5" in lammps_block(params_file(potential="lj96"))
+    block = lammps_block(params_file(potential="mie", exponents=[14, 6], mixing="geometric"))
+    assert "pair_style mie/cut 7.5" in block and "pair_coeff 1 1 0.0104 3.4 14 6" in block
+    assert "# Mie 14-6 parameters" in block
 
 
 def test_lammps_oracle_reproduces_the_shared_oracle(data_dir):

@@ -2,7 +2,7 @@
 import click
 
 from ..options import (cluster_options, common_options, data_options, init_file_or_uff, interaction_options,
-                       parse_assignments, parse_bounds, writable_path)
+                       parse_assignments, parse_bounds, potential_form, writable_path)
 from ..output import guarded
 
 EXAMPLE = """\b
@@ -10,6 +10,7 @@ Examples:
   ljfit fit sample_data/argon_mixture/mixture.extxyz --cutoff 8.5 --shift -o params.json
   ljfit fit structures/*.xyz --energies energies.csv --fragment-split 3 \\
       --interactions inter-fragment --fix Cu.sigma --method basinhopping --seed 1
+  ljfit fit bulk.extxyz --cutoff 10 --tail --potential mie:14,6 -o params.json
 \b
 Parameter names: Ar.epsilon, Ar.sigma, Ar-Kr.epsilon (a pair override), offset,
 offset.Ar. Values are in the units of --energy-unit/--length-unit.
@@ -23,9 +24,14 @@ Exit codes: 0 ok, 1 bad input or failed run, 2 usage error, 3 not converged.
               help="Cutoff radius (length unit). Required for periodic frames.")
 @click.option("--shift/--no-shift", default=False, show_default=True,
               help="Shift pair energies to zero at the cutoff (LAMMPS pair_modify shift yes).")
+@click.option("--tail", is_flag=True,
+              help="Add the analytic energy of the pairs beyond the cutoff (LAMMPS pair_modify tail yes; bulk cells).")
 @interaction_options
+@click.option("--potential", default="lj", show_default=True, callback=potential_form, metavar="lj|lj96|mie:N,M",
+              help="Pair form: lj (12-6, LAMMPS lj/cut), lj96 (9-6, lj/class2) or mie:N,M (mie/cut, N > M).")
 @click.option("--mixing", type=click.Choice(["lorentz-berthelot", "arithmetic", "geometric", "sixthpower", "none"]),
-              default="lorentz-berthelot", show_default=True, help="Mixing rule for unlike pairs (LAMMPS' rules).")
+              help="Mixing rule for unlike pairs (LAMMPS' rules)  [default: sixthpower for lj96, else "
+                   "lorentz-berthelot]")
 @click.option("--offset", type=click.Choice(["none", "constant", "per-species"]), default="none", show_default=True,
               help="Fit an energy offset: a constant, or a reference energy per species times its count.")
 @click.option("--forces/--no-forces", default=False, show_default=True, help="Fit forces too (frames that have them).")

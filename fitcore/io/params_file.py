@@ -1,12 +1,14 @@
 """``ljfit-params/1`` parameter files (JSON).
 
     {"format": "ljfit-params/1", "potential": "lj", "mixing": "lorentz-berthelot",
-     "cutoff": 8.5, "shift": true, "units": {"energy": "eV", "length": "angstrom"},
+     "cutoff": 8.5, "shift": true, "tail": false, "units": {"energy": "eV", "length": "angstrom"},
      "species": {"Ar": {"epsilon": 0.0104, "sigma": 3.40}, ...},
      "pairs": {"Ar-Kr": {"epsilon": ..., "sigma": ...}},       (optional)
      "offset": 0.0 | {"Ar": ..., ...}}                          (optional)
 
-Values are in the file's units. ``cutoff: null`` means no cutoff. With mixing
+``potential`` is "lj", "lj96" or "mie" with ``"exponents": [N, M]`` (potential.py); ``mixing``
+defaults to the form's own (sixthpower for lj96). ``tail`` (default false) is LAMMPS'
+``pair_modify tail yes``. Values are in the file's units. ``cutoff: null`` means no cutoff. With mixing
 "none", species entries are empty objects ({}) and every pair is in "pairs". A fit
 adds ``*_stderr`` fields and a "fit" section.
 """
@@ -16,10 +18,11 @@ import numpy as np
 
 from ..errors import InputError
 from ..params import KINDS, LJParams, Layout, canonical_mixing, check_values, unit_factors
+from ..potential import CutoffScheme, form_named
 
 FORMAT = "ljfit-params/1"
-TOP_KEYS = {"format", "potential", "mixing", "cutoff", "shift", "units", "species", "pairs", "offset",
-            "offset_stderr", "fit"}
+TOP_KEYS = {"format", "potential", "exponents", "mixing", "cutoff", "shift", "tail", "units", "species", "pairs",
+            "offset", "offset_stderr", "fit"}
 ENTRY_KEYS = {"epsilon", "sigma", "epsilon_stderr", "sigma_stderr"}
 
 
@@ -41,10 +44,9 @@ def params_from_dict(data, path: str) -> tuple[LJParams, dict]:
     unknown = set(data) - TOP_KEYS
     if unknown:
         raise InputError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
-    if data.get("potential", "lj") != "lj":
-        raise InputError(f"{path}: potential {data['potential']!r} is not supported (only \"lj\")")
     try:
-        mixing = canonical_mixing(str(data.get("mixing", "lorentz-berthelot")))
+        form = form_named(str(data.get("potential", "lj")), data.get("exponents"))
+        mixing = canonical_mixing(str(data.get("mixing", form.default_mixing)))
     except InputError as err:
         raise InputError(f"{path}: {err}") from None
     units = _units(data.get("units", {}), path)
@@ -55,7 +57,7 @@ def params_from_dict(data, path: str) -> tuple[LJParams, dict]:
     pairs_data = data.get("pairs", {}) or {}
     pairs, pair_values = _pairs(pairs_data, type_names, path)
     offset_kind, offset_species, offsets = _offsets(data.get("offset"), path)
-    layout = Layout(type_names, mixing, tuple(pairs), offset_kind, offset_species)
+    layout = Layout(type_names, mixing, tuple(pairs), offset_kind, offset_species, form)
     values = [] if mixing == "none" else [_entry(species[t], k, f"species {t}", path) for t in type_names for k in KINDS]
     if mixing == "none":
         for t in type_names:
@@ -68,12 +70,18 @@ def params_from_dict(data, path: str) -> tuple[LJParams, dict]:
     cutoff = data.get("cutoff")
     if cutoff is not None and (not isinstance(cutoff, (int, float)) or cutoff <= 0):
         raise InputError(f"{path}: cutoff {cutoff!r} must be a positive number or null")
-    shift = data.get("shift", False)
-    if not isinstance(shift, bool):
-        raise InputError(f"{path}: shift must be true or false")
+    shift, tail = data.get("shift", False), data.get("tail", False)
+    for key, value in (("shift", shift), ("tail", tail)):
+        if not isinstance(value, bool):
+            raise InputError(f"{path}: {key} must be true or false")
+    if tail:
+        try:
+            CutoffScheme(cutoff, shift, tail, form.exponents).tail_terms()  # a cutoff, no shift, finite tail
+        except InputError as err:
+            raise InputError(f"{path}: tail true: {err}") from None
     from ..units import length_factor
     params = LJParams(layout, values * factors, None if cutoff is None else cutoff * length_factor(units["length"]),
-                      shift, None if stderr is None else stderr * factors, data.get("fit", {}))
+                      shift, None if stderr is None else stderr * factors, data.get("fit", {}), tail)
     return params, units
 
 
@@ -174,12 +182,15 @@ def params_to_dict(params: LJParams, energy_unit: str = "eV", length_unit: str =
                 out[f"{kind}_stderr"] = float(stderr[k]) if np.isfinite(stderr[k]) else None
         return out
 
-    data = {
-        "format": FORMAT, "potential": "lj", "mixing": layout.mixing,
+    data = {"format": FORMAT, "potential": params.form.name}
+    if params.form.name == "mie":
+        data["exponents"] = [_number(e) for e in params.form.exponents]
+    data.update({
+        "mixing": layout.mixing,
         "cutoff": None if params.cutoff is None else params.cutoff / length_factor(length_unit),
-        "shift": bool(params.shift), "units": {"energy": energy_unit, "length": length_unit},
+        "shift": bool(params.shift), "tail": bool(params.tail), "units": {"energy": energy_unit, "length": length_unit},
         "species": {t: (entry(t) if layout.per_type else {}) for t in layout.type_names},
-    }
+    })
     if layout.pairs:
         data["pairs"] = {layout.pair_name(a, b): entry(layout.pair_name(a, b)) for a, b in layout.pairs}
     offsets = values[layout.n_lj:]
@@ -193,6 +204,11 @@ def params_to_dict(params: LJParams, energy_unit: str = "eV", length_unit: str =
     if params.fit:
         data["fit"] = params.fit
     return data
+
+
+def _number(value: float) -> int | float:
+    """An exponent as JSON writes it best: 12, not 12.0."""
+    return int(value) if float(value).is_integer() else float(value)
 
 
 def params_json(params: LJParams, energy_unit: str = "eV", length_unit: str = "angstrom") -> str:

@@ -1,11 +1,18 @@
-"""LAMMPS export: the ``pair_style`` / ``pair_modify`` / ``pair_coeff`` block of an input script."""
+"""LAMMPS export: the ``pair_style`` / ``pair_modify`` / ``pair_coeff`` block of an input script.
+
+Each form has its pair style (potential.py): lj/cut, lj/class2, mie/cut (whose pair_coeff
+lines carry the exponents). lj/class2 mixes unlike pairs by the sixthpower rule whatever
+``pair_modify mix`` says (LAMMPS' pair_lj_class2.cpp; checked in tests), so with another rule
+every pair is written out.
+"""
 from ...errors import InputError
 from ...params import LJParams
+from ...potential import MIXING
 from ...units import energy_factor
 from .common import pair_parameters, shift_note
 
 LAMMPS_UNITS = {"metal": ("eV", "angstrom"), "real": ("kcal/mol", "angstrom")}
-LAMMPS_MIX = {"lorentz-berthelot": "arithmetic", "geometric": "geometric", "sixthpower": "sixthpower"}
+LAMMPS_MIX = {name: rule.lammps for name, rule in MIXING.items()}
 
 
 def lammps_block(params: LJParams, units: str = "metal", source: str = "", cutoff: float | None = None) -> str:
@@ -14,25 +21,32 @@ def lammps_block(params: LJParams, units: str = "metal", source: str = "", cutof
         raise InputError(f"unknown LAMMPS units {units!r}; expected one of {', '.join(LAMMPS_UNITS)}")
     rc = params.cutoff if params.cutoff is not None else cutoff
     if rc is None:
-        raise InputError(f"{source}: the parameters have no cutoff (cutoff: null) and LAMMPS lj/cut needs one; "
-                         f"give --cutoff")
+        raise InputError(f"{source}: the parameters have no cutoff (cutoff: null) and LAMMPS "
+                         f"{params.form.lammps_style} needs one; give --cutoff")
     e = energy_factor(LAMMPS_UNITS[units][0])
     layout = params.layout
     note = shift_note(params) if params.cutoff is not None else \
         f"{rc:g} Å given with --cutoff; the fit used no cutoff (plain sum over all pairs)"
-    lines = [f"# Lennard-Jones parameters exported by ljfit from {source or 'a params file'}",
+    form = params.form
+    lines = [f"# {form.title} parameters exported by ljfit from {source or 'a params file'}",
              f"# units {units} (energy {LAMMPS_UNITS[units][0]}, distance Angstrom)",
              f"# cutoff: {note}",
              "# LAMMPS type numbers (use them in your data file):"]
     lines += [f"# type {k + 1} = {name}" for k, name in enumerate(layout.type_names)]
     if layout.offset != "none":
         lines.append("# note: the fit's energy offsets have no LAMMPS equivalent and are not exported")
-    explicit = not layout.per_type or bool(layout.pairs)
+    if params.tail:
+        lines.append("# tail correction of the energy beyond the cutoff (pair_modify tail yes), for bulk systems")
+    class2_mixing = form.lammps_style == "lj/class2" and layout.per_type and layout.mixing != "sixthpower"
+    if class2_mixing:
+        lines.append(f"# lj/class2 always mixes by sixthpower: every {layout.mixing} pair is written out")
+    explicit = not layout.per_type or bool(layout.pairs) or class2_mixing
     modify = ["pair_modify"] + ([] if not layout.per_type else ["mix", LAMMPS_MIX[layout.mixing]])
-    modify += ["shift", "yes" if params.shift else "no"]
-    lines += [f"pair_style lj/cut {rc:.10g}", " ".join(modify)]
-    pairs = pair_parameters(params)
-    for a, b, eps, sigma in pairs:
+    modify += ["shift", "yes" if params.shift else "no"] + (["tail", "yes"] if params.tail else [])
+    lines += [f"pair_style {form.lammps_style} {rc:.10g}", " ".join(modify)]
+    for a, b, eps, sigma in pair_parameters(params):
         if explicit or a == b:
-            lines.append(f"pair_coeff {a + 1} {b + 1} {eps / e:.10g} {sigma:.10g}")
+            # shortest digits that read back as the same double: mixed values of 10 digits already
+            # move 9-6 energies by 1e-9
+            lines.append(f"pair_coeff {a + 1} {b + 1} {float(eps / e)!r} {float(sigma)!r}{form.lammps_coeff_extra()}")
     return "\n".join(lines) + "\n"
