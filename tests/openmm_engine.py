@@ -44,12 +44,7 @@ def openmm_energies(frames, xml: str, type_names, cutoff: float | None, folder) 
             topology.setPeriodicBoxVectors(np.asarray(atoms.cell) / 10 * unit.nanometer)
         method = app.CutoffPeriodic if periodic else (app.CutoffNonPeriodic if cutoff else app.NoCutoff)
         extra = {"nonbondedCutoff": cutoff / 10 * unit.nanometer} if cutoff else {}
-        system = field.createSystem(topology, nonbondedMethod=method, **extra)
-        for force in system.getForces():
-            if hasattr(force, "setUseDispersionCorrection"):
-                force.setUseDispersionCorrection(False)
-            if hasattr(force, "setUseLongRangeCorrection"):
-                force.setUseLongRangeCorrection(False)
+        system = field.createSystem(topology, nonbondedMethod=method, **extra)  # tail correction: the XML's
         context = openmm.Context(system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference"))
         context.setPositions(atoms.positions / 10 * unit.nanometer)
         if periodic:

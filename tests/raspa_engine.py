@@ -80,7 +80,8 @@ def _restart(atoms, type_names) -> str:
 
 
 def raspa_energies(frames, force_field: dict[str, str], type_names, cutoff: float, folder: Path) -> np.ndarray:
-    """[n_frames] adsorbate/adsorbate VDW energies in eV; ``force_field`` is {file name: text}."""
+    """[n_frames] adsorbate/adsorbate VDW plus tail-correction energies in eV; ``force_field`` is
+    {file name: text}."""
     energies = []
     for index, atoms in enumerate(frames):
         run = folder / f"frame{index}"
@@ -103,8 +104,9 @@ def raspa_energies(frames, force_field: dict[str, str], type_names, cutoff: floa
         outputs = list((run / "Output" / "System_0").glob("output_*.data"))
         assert done.returncode == 0 and outputs, f"RASPA failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
         report = outputs[0].read_text()
-        match = re.search(r"Current \(initial full energy\) Energy Status.*?Adsorbate/Adsorbate VDW energy:\s+(\S+)",
-                          report, re.S)
-        assert match, f"no initial adsorbate/adsorbate VDW energy in {outputs[0]}"
-        energies.append(float(match.group(1)))
+        initial = report[report.index("Current (initial full energy) Energy Status"):]
+        vdw = re.search(r"Adsorbate/Adsorbate VDW energy:\s+(\S+)", initial)
+        tail = re.search(r"Tail-correction energy:\s+(\S+)", initial)  # reported apart, zero without
+        assert vdw and tail, f"no initial adsorbate/adsorbate VDW or tail-correction energy in {outputs[0]}"
+        energies.append(float(vdw.group(1)) + float(tail.group(1)))
     return np.array(energies) * energy_factor("K")

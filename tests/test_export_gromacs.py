@@ -94,3 +94,11 @@ def test_gromacs_errors_and_output_file(tmp_path):
     assert "is a directory" in invoke(["export", no_cutoff, "--to", "gromacs", "-o", tmp_path], code=2).stderr
     result = invoke(["export", no_cutoff, "--to", "gromacs", "--cutoff", "9", "-o", tmp_path / "lj.itp"])
     assert result.stdout == "" and "rvdw = 0.9," in (tmp_path / "lj.itp").read_text()
+
+
+@pytest.mark.parametrize("target", ["gromacs", "openmm", "raspa"])
+def test_other_forms_are_refused_with_the_way_out(tmp_path, target):
+    params_path = write_json(tmp_path / "p.json", params_dict() | {"potential": "lj96"})
+    result = invoke(["export", params_path, "--to", target, "-o", tmp_path / "out"], code=1)
+    assert result.stdout == "" and "lj96" in result.stderr and "--to lammps" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()

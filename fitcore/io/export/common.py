@@ -2,6 +2,7 @@
 import numpy as np
 
 from ...elements import ATOMIC_MASS
+from ...errors import InputError
 from ...params import LJParams
 
 
@@ -42,3 +43,10 @@ def type_values(params: LJParams) -> np.ndarray:
         return np.full((layout.n_types, 2), np.nan)
     ie, is_ = layout.eps_sigma_index()
     return np.stack([params.values[ie], params.values[is_]], axis=1)
+
+
+def require_lj(params: LJParams, code: str, source: str) -> None:
+    """The 12-6 form only: ``code`` has no 9-6 or Mie pair style that ljfit writes."""
+    if params.form.name != "lj":
+        raise InputError(f"{source}: the {code} export writes the 12-6 Lennard-Jones form only, and these "
+                         f"parameters are of potential {params.form.label} (LAMMPS has its pair style: --to lammps)")

@@ -19,7 +19,7 @@ from ...elements import ATOMIC_MASS
 from ...errors import InputError, LjfitWarning
 from ...params import LJParams
 from ...units import energy_factor, length_factor
-from .common import element_of, pair_parameters, type_values
+from .common import element_of, pair_parameters, require_lj, type_values
 
 COMB_RULE = {"lorentz-berthelot": 2, "geometric": 3}  # every other mixing: rule 1 with C6/C12
 TO_KJ = energy_factor("eV") / energy_factor("kJ/mol")
@@ -57,6 +57,7 @@ def _atom(name: str) -> tuple[int, float]:
 
 def gromacs_topology(params: LJParams, source: str = "", cutoff: float | None = None) -> str:
     """A topology fragment to #include before the molecule types; type names are the params file's."""
+    require_lj(params, "GROMACS", source)
     layout = params.layout
     rule = COMB_RULE.get(layout.mixing, 1)
     columns = "sigma (nm)  epsilon (kJ/mol)" if rule != 1 else "C6 (kJ/mol nm^6)  C12 (kJ/mol nm^12)"
@@ -65,6 +66,9 @@ def gromacs_topology(params: LJParams, source: str = "", cutoff: float | None = 
              *_mdp_note(params, source, cutoff)]
     if layout.offset != "none":
         lines.append("; note: the fit's energy offsets have no GROMACS equivalent and are not exported")
+    if params.tail:
+        lines.append("; note: the fit's tail correction (LAMMPS pair_modify tail yes) has no exact GROMACS "
+                     "equivalent: DispCorr = Ener corrects the r^-6 part only, with an average C6")
     lines += ["", "[ defaults ]", "; nbfunc  comb-rule  gen-pairs  fudgeLJ  fudgeQQ",
               f"  1       {rule}          no         1.0      1.0",
               "", "[ atomtypes ]", f"; name  at.num  mass  charge  ptype  {columns}"]

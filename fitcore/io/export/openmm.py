@@ -7,7 +7,7 @@ from ...elements import ATOMIC_MASS
 from ...errors import LjfitWarning
 from ...params import LJParams
 from ...units import energy_factor, length_factor
-from .common import element_of, pair_parameters, shift_note
+from .common import element_of, pair_parameters, require_lj, shift_note
 
 
 def openmm_xml(params: LJParams, source: str = "") -> str:
@@ -15,7 +15,11 @@ def openmm_xml(params: LJParams, source: str = "") -> str:
 
     Lorentz-Berthelot without overrides maps onto NonbondedForce; anything else onto
     LennardJonesForce with an NBFixPair for every unlike pair that the rule does not give.
+    A shifted cutoff adds a CustomNonbondedForce; the tail correction is OpenMM's dispersion
+    correction, which is the same for one type but for a mixture averages over N(N+1)/2 pairs with
+    n(n+1)/2 like pairs per type (ljfit and LAMMPS: n^2/2), a difference of order 1/N.
     """
+    require_lj(params, "OpenMM", source)
     to_kj = energy_factor("eV") / energy_factor("kJ/mol")
     to_nm = length_factor("angstrom") / length_factor("nm")
     layout = params.layout
@@ -35,7 +39,8 @@ def openmm_xml(params: LJParams, source: str = "") -> str:
     lines.append("  </AtomTypes>")
     lb_only = layout.mixing == "lorentz-berthelot" and not layout.pairs
     tag = "NonbondedForce" if lb_only else "LennardJonesForce"
-    head = f'  <{tag} coulomb14scale="1" lj14scale="1">' if lb_only else f'  <{tag} lj14scale="1">'
+    tail = f'useDispersionCorrection="{bool(params.tail)}"'  # explicit: NonbondedForce's default is True
+    head = f'  <{tag} coulomb14scale="1" lj14scale="1" {tail}>' if lb_only else f'  <{tag} lj14scale="1" {tail}>'
     lines.append(head)
     for k, name in enumerate(layout.type_names):
         eps, sigma = eps_table[k, k], sigma_table[k, k]

@@ -20,7 +20,7 @@ from ...elements import ATOMIC_MASS
 from ...errors import InputError, LjfitWarning
 from ...params import LJParams
 from ...units import energy_factor
-from .common import element_of, pair_parameters, type_values
+from .common import element_of, pair_parameters, require_lj, type_values
 
 RASPA_MIXING = {"lorentz-berthelot": "Lorentz-Berthelot", "geometric": "Jorgensen"}  # every other: LB + all pairs
 TO_KELVIN = 1.0 / energy_factor("K")
@@ -67,7 +67,7 @@ def mixing_rules_def(params: LJParams, source: str, cutoff: float | None) -> str
              f"put CutOffVDW {rc:.10g} in simulation.input)",
              "shifted" if params.shift else "truncated",
              "# general rule tailcorrections",
-             "no",
+             "yes" if params.tail else "no",
              "# number of defined interactions",
              str(layout.n_types),
              "# type  interaction  epsilon [K]  sigma [A]  (shortest names first)"]
@@ -121,6 +121,7 @@ def pseudo_atoms_def(params: LJParams, charges: dict[str, float] | None = None) 
 def raspa_files(params: LJParams, source: str = "", cutoff: float | None = None,
                 charges: dict[str, float] | None = None) -> dict[str, str]:
     """{file name: text} of the three RASPA force field files; ``charges`` in e per type name."""
+    require_lj(params, "RASPA", source)
     check_names(params.layout.type_names, source)
     if params.layout.offset != "none":
         warnings.warn(LjfitWarning("the fit's energy offsets have no RASPA equivalent and are not exported"),
