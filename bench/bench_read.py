@@ -24,8 +24,8 @@ READERS = {
     "fitcore": ("from fitcore.heap import keep_heap_margin\nfrom fitcore.io.xyz import read_structures\n"
                 "keep_heap_margin()", "read_structures(path)"),
     "pipeline": ("from fitcore.heap import keep_heap_margin\nfrom fitcore.io.inputs import DataOptions\n"
-                 "from fitcore.pipeline import PendingReduction, Reduction, worker_count\nkeep_heap_margin()",
-                 "PendingReduction([path], Reduction(DataOptions(), None), worker_count()).result()"),
+                 "from fitcore.pipeline import PendingFeaturization, Featurization, worker_count\nkeep_heap_margin()",
+                 "PendingFeaturization([path], Featurization(DataOptions(), None), worker_count()).result()"),
 }
 
 TIMER = """

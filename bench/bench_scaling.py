@@ -69,24 +69,26 @@ def measure_phases(path: Path) -> dict:
     from fitcore.heap import keep_heap_margin
     from fitcore.io.inputs import DataOptions
     from fitcore.moments import CutoffScheme
-    from fitcore.pipeline import PendingReduction, Reduction, worker_count
+    from fitcore.pipeline import PendingFeaturization, Featurization, worker_count
     sys.modules["torch"] = None  # import vesin without torch (as the workers do), outside the timing
     import vesin  # noqa: F401
     del sys.modules["torch"]
     keep_heap_margin()  # as ljfit's commands run
     start = time.perf_counter()
-    data, moments = PendingReduction([str(path)], Reduction(DataOptions(), CutoffScheme(8.5, True)),
+    data, moments = PendingFeaturization([str(path)], Featurization(DataOptions(), CutoffScheme(8.5, True)),
                                      worker_count()).result()
     reduce_s = time.perf_counter() - start
     from fitcore.fit import FitOptions
-    from fitcore.workflow import FitSpec, ModelOptions, fit_dataset
-    model = ModelOptions(8.5, True)
+    from fitcore.fitting import fit_dataset
+    from fitcore.spec import FitSpec, ModelOptions
+    model = ModelOptions(cutoff=8.5, shift=True)
     start = time.perf_counter()
     result = fit_dataset(data, moments, model, FitSpec(), FitOptions())
     fit_s = time.perf_counter() - start
     from fitcore.linear import linear_system  # one evaluation = residuals + Jacobian of the fit's problem
     from fitcore.problem import Problem, Weighting
-    from fitcore.workflow import make_engine, targets_for
+    from fitcore.engine import make_engine
+    from fitcore.fitting import targets_for
     layout = result.params.layout
     targets = targets_for(data, layout, False)
     problem = Problem(layout, make_engine(data, moments, model, layout.type_names), targets, Weighting(),
@@ -99,7 +101,7 @@ def measure_phases(path: Path) -> dict:
         problem.residuals(x)
         problem.jacobian(x)
         evals.append(time.perf_counter() - t)
-    return {"reduce_s": reduce_s, "fit_s": fit_s, "eval_ms": 1e3 * statistics.median(evals), "nfev": result.outcome.nfev}
+    return {"reduce_s": reduce_s, "fit_s": fit_s, "eval_ms": 1e3 * statistics.median(evals), "nfev": result.optimizer.nfev}
 
 
 def main() -> None:

@@ -6,8 +6,8 @@ import click
 
 from .output import FORMATS
 
-ENERGY_UNITS = ("eV", "kcal/mol", "kJ/mol", "hartree", "K")
-LENGTH_UNITS = ("angstrom", "nm", "bohr")
+from fitcore.spec import DTYPES, ENGINES, SCOPES
+from fitcore.units import ENERGY_UNITS, LENGTH_UNITS
 
 
 def _stack(*decorators):
@@ -164,9 +164,9 @@ data_options = _stack(
     click.option("--fragment-key", help="Per-atom integer column of fragment ids [default: fragment, if present]."),
     click.option("--fragment-split", type=click.IntRange(min=1),
                  help="First N atoms of every frame are fragment 0, the rest fragment 1."),
-    click.option("--energy-unit", type=click.Choice(ENERGY_UNITS), default="eV", show_default=True,
+    click.option("--energy-unit", type=click.Choice(list(ENERGY_UNITS)), default="eV", show_default=True,
                  help="Unit of energies in the inputs (K: energy/k_B); parameters come out in it."),
-    click.option("--length-unit", type=click.Choice(LENGTH_UNITS), default="angstrom", show_default=True,
+    click.option("--length-unit", type=click.Choice(list(LENGTH_UNITS)), default="angstrom", show_default=True,
                  help="Unit of coordinates in the inputs; parameters come out in it."),
 )
 
@@ -179,21 +179,14 @@ cluster_options = _stack(
 )
 
 interaction_options = _stack(
-    click.option("--interactions", type=click.Choice(["all", "inter-fragment"]), default="all", show_default=True,
+    click.option("--interactions", type=click.Choice(SCOPES), default="all", show_default=True,
                  help="Which pairs count: all, or only pairs between different fragments."),
-    click.option("--engine", type=click.Choice(["moments", "direct"]), default="moments", show_default=True,
+    click.option("--engine", type=click.Choice(ENGINES), default="moments", show_default=True,
                  help="moments: fast pair-moment model; direct: reference pairwise evaluation (all pairs in memory)."),
     click.option("--device", default="cpu", show_default=True, callback=_device,
                  help="torch device: cpu, cuda, cuda:1, ..."),
-    click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True),
+    click.option("--dtype", type=click.Choice(DTYPES), default="float64", show_default=True),
 )
-
-
-def data_config(kw: dict):
-    from fitcore.io.inputs import DataOptions
-    from fitcore.io.xyz import ReadOptions
-    read = ReadOptions(kw["energy_key"], kw["type_key"], kw["fragment_key"], kw["length_unit"], kw["energy_unit"])
-    return DataOptions(read, kw["energies"], kw["fragment_split"])
 
 
 def scheduler_config(kw: dict):
@@ -205,13 +198,6 @@ def scheduler_config(kw: dict):
         raise click.UsageError("--scheduler and --scheduler-file: give one of them, not both")
     from fitcore.cluster import Scheduler
     return Scheduler(address=address, file=file)
-
-
-def model_config(kw: dict, cutoff_angstrom: float | None, shift: bool):
-    from fitcore.potential import parse_form
-    from fitcore.workflow import ModelOptions
-    return ModelOptions(cutoff_angstrom, shift, kw["interactions"], kw["engine"], kw["device"], kw["dtype"],
-                        parse_form(kw.get("potential") or "lj"), bool(kw.get("tail")))
 
 
 def potential_form(ctx, param, value):

@@ -2,9 +2,9 @@
 import numpy as np
 
 
-def parity_plot(path: str, dataset, energy_pred: np.ndarray, statistics: dict, energy_unit: str,
-                already_converted: bool = False) -> None:
-    """Reference vs predicted energy per frame, coloured by composition (or by file), with a residual histogram."""
+def parity_plot(path: str, dataset, energy_ref: np.ndarray, energy_pred: np.ndarray, stats, energy_unit: str) -> None:
+    """Reference vs predicted energy per frame ([n_frames], in ``energy_unit``; NaN: no reference), coloured by
+    composition (or by file), with a residual histogram and the statistics ``stats`` (ErrorStats) in the title."""
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -12,12 +12,9 @@ def parity_plot(path: str, dataset, energy_pred: np.ndarray, statistics: dict, e
     except ImportError:
         from fitcore.errors import LjfitError
         raise LjfitError("--plot needs matplotlib: pip install 'ljfit[plot]'") from None
-    from fitcore.units import energy_factor
-
     from fitcore.io.files import atomic_write
-    e = energy_factor(energy_unit)
-    known = ~np.isnan(dataset.energies)
-    ref, pred = dataset.energies[known] / e, energy_pred[known] / e
+    known = ~np.isnan(energy_ref)
+    ref, pred = energy_ref[known], energy_pred[known]
     groups = _groups(dataset)[known]
     fig, (ax, hist) = plt.subplots(1, 2, figsize=(10, 4.5), gridspec_kw={"width_ratios": [1.3, 1]})
     labels = list(dict.fromkeys(groups))
@@ -41,11 +38,9 @@ def parity_plot(path: str, dataset, energy_pred: np.ndarray, statistics: dict, e
     hist.hist(pred - ref, bins=40, color="tab:blue")
     hist.set_xlabel(f"predicted - reference ({energy_unit})")
     hist.set_ylabel("frames")
-    s = statistics.get("energy") or {}
-    scale = 1.0 if already_converted else 1.0 / e
-    if s.get("n"):
-        fig.suptitle(f"RMSE {s['rmse'] * scale:.4g}  MAE {s['mae'] * scale:.4g}  max {s['max_abs'] * scale:.4g} "
-                     f"{energy_unit}   R² {s['r2']:.6g}   ({s['n']} frames)" if s.get("r2") is not None else "")
+    if stats is not None and stats.n and stats.r2 is not None:
+        fig.suptitle(f"RMSE {stats.rmse:.4g}  MAE {stats.mae:.4g}  max {stats.max_abs:.4g} {energy_unit}   "
+                     f"R² {stats.r2:.6g}   ({stats.n} frames)")
     fig.tight_layout()
     import io
     buffer = io.BytesIO()

@@ -33,11 +33,9 @@ def emit(text: str) -> None:
 # ---------------------------------------------------------------- inspect
 
 
-def inspect_report(dataset, moments, kw: dict, fmt: str) -> None:
+def inspect_report(dataset, moments, config, fmt: str) -> None:
     from fitcore.summary import dataset_summary
-    from fitcore.units import length_factor
-    cutoff = kw["cutoff"] * length_factor(kw["length_unit"])
-    summary = dataset_summary(dataset, moments, cutoff, kw["energy_unit"], kw["length_unit"])
+    summary = dataset_summary(dataset, moments, config.model.cutoff, config.units.energy, config.units.length)
     if fmt == "json":
         emit(to_json(summary))
     elif fmt == "csv":
@@ -81,133 +79,79 @@ def _inspect_tables(s: dict) -> None:
 # ---------------------------------------------------------------- fit
 
 
-def statistics_in_units(stats: dict, energy_unit: str, length_unit: str) -> dict:
-    """Error statistics converted from eV (and eV/Å) to the run's units; other figures as they are."""
-    from fitcore.units import energy_factor, length_factor
-    e, length = energy_factor(energy_unit), length_factor(length_unit)
-    out = dict(stats)
-    for key, factor, unit in (("energy", e, energy_unit), ("forces", e / length, f"{energy_unit}/{length_unit}")):
-        if key in stats:
-            block = {k: (v / factor if k in ("rmse", "mae", "max_abs") and v is not None else v)
-                     for k, v in stats[key].items()}
-            block["unit"] = unit + ("/atom" if key == "energy" and stats.get("energy_per_atom") else "")
-            out[key] = block
-    return out
+def _stats_line(label: str, b, unit: str) -> str:
+    return (f"{label}: RMSE {_fmt(b.rmse, 4)} {unit}, MAE {_fmt(b.mae, 4)}, max {_fmt(b.max_abs, 4)}, "
+            f"R² {_fmt(b.r2, 6)} ({b.n} values)")
 
 
-def _param_unit(name: str, kw: dict) -> str:
-    return kw["length_unit"] if name.endswith(".sigma") else kw["energy_unit"]
-
-
-def fit_summary_lines(result, section: dict) -> list[str]:
+def fit_summary_lines(report) -> list[str]:
     """The statistics and notes of a fit as lines for stderr (when stdout carries CSV or JSON)."""
-    stats = section["statistics"]
-    lines = []
-    for key, label in (("energy", "energies"), ("forces", "forces")):
-        if key in stats and stats[key].get("n"):
-            b = stats[key]
-            lines.append(f"{label}: RMSE {_fmt(b['rmse'], 4)} {b['unit']}, MAE {_fmt(b['mae'], 4)}, "
-                         f"max {_fmt(b['max_abs'], 4)}, R² {_fmt(b['r2'], 6)} ({b['n']} values)")
-    return lines + _fit_notes(section, stats, result.outcome)
+    lines = [_stats_line("energies", report.energy, report.energy_unit)] if report.energy.n else []
+    if report.forces is not None and report.forces.n:
+        lines.append(_stats_line("forces", report.forces, report.units.force))
+    return lines + list(report.lines)
 
 
-def fit_report(result, params, kw: dict, fmt: str) -> None:
-    from fitcore.io.params_file import params_to_dict
-    data = params_to_dict(params, kw["energy_unit"], kw["length_unit"])
+def print_fit(report, fmt: str) -> None:
+    """The fit report on stdout: JSON, CSV (one row per parameter) or rich tables."""
     if fmt == "json":
-        data.setdefault("pairs", {})
-        fit = dict(data["fit"])  # a copy: data["fit"] is params.fit, which the params file still needs
-        data["statistics"], data["fit"] = fit.pop("statistics"), fit
-        emit(to_json(data))
-        return
-    from fitcore.params import unit_factors
-    factors = unit_factors(params.layout, kw["energy_unit"], kw["length_unit"])
-    values, stderr = params.values / factors, params.stderr / factors
-    rows = [[n, float(v), float(s), _param_unit(n, kw), "; ".join(f)]
-            for n, v, s, f in zip(params.names, values, stderr, result.flags)]
-    if fmt == "csv":
-        emit(csv_text(["parameter", "value", "stderr", "unit", "flags"], rows))
+        emit(to_json(report.json_document()))
+    elif fmt == "csv":
+        emit(csv_text(["parameter", "value", "stderr", "unit", "flags"],
+                      [[r.name, r.value, r.stderr, r.unit, "; ".join(r.flags)] for r in report.parameters]))
     else:
-        _fit_tables(rows, params.fit, result)
+        _fit_tables(report)
 
 
-def _fit_tables(rows, section: dict, result) -> None:
+def _fit_tables(report) -> None:
     from rich.table import Table
     console = _stdout_console()
     table = Table(title="Fitted parameters", title_justify="left")
     for col, justify in (("parameter", "left"), ("value", "right"), ("± stderr", "right"), ("unit", "left"),
                          ("flags", "left")):
         table.add_column(col, justify=justify)
-    for name, value, err, unit, flags in rows:
-        table.add_row(name, _fmt(value, 8), _fmt(err, 3), unit, flags, style="yellow" if flags else None)
+    for r in report.parameters:
+        table.add_row(r.name, _fmt(r.value, 8), _fmt(r.stderr, 3), r.unit, "; ".join(r.flags),
+                      style="yellow" if r.flags else None)
     console.print(table)
-    stats = section["statistics"]
     errors = Table(title="Errors (predicted - reference)", title_justify="left")
     for col in ("", "RMSE", "MAE", "max |err|", "R²", "values", "unit"):
         errors.add_column(col, justify="left" if col in ("", "unit") else "right")
-    for key, label in (("energy", "energies"), ("forces", "forces")):
-        if key in stats and stats[key].get("n"):
-            b = stats[key]
-            errors.add_row(label, _fmt(b["rmse"], 4), _fmt(b["mae"], 4), _fmt(b["max_abs"], 4), _fmt(b["r2"], 6),
-                           str(b["n"]), b["unit"])
+    for label, b, unit in (("energies", report.energy, report.energy_unit),
+                           ("forces", report.forces, report.units.force)):
+        if b is not None and b.n:
+            errors.add_row(label, _fmt(b.rmse, 4), _fmt(b.mae, 4), _fmt(b.max_abs, 4), _fmt(b.r2, 6), str(b.n), unit)
     console.print(errors)
-    for line in _fit_notes(section, stats, result.outcome):
+    for line in report.lines:
         console.print(line, markup=False, highlight=False)
-
-
-def _fit_notes(section: dict, stats: dict, outcome) -> list[str]:
-    lines = [f"optimizer: {section['method']}/{section['algorithm']}, {outcome.message} nfev {outcome.nfev}, "
-             f"cost {_fmt(stats['cost'], 4)} (half the weighted squared residuals, eV and Å); "
-             f"{stats['n_residuals']} residuals, {stats['n_free']} free parameters"]
-    if section.get("basinhopping"):
-        bh = section["basinhopping"]
-        costs = ", ".join(_fmt(c, 4) for c in bh["minima_costs"][:5])
-        lines.append(f"basin-hopping: {bh['hops']} hops, seed {section['seed']}, {bh['distinct_minima']} distinct "
-                     f"minima, costs {costs}")
-    lines += [f"correlation {a} ~ {b}: {c:+.3f}" for a, b, c in section["strong_correlations"]]
-    if section["absent_pairs"]:
-        rule = "not fitted" if section["options"].get("mixing") == "none" else "given by the mixing rule alone"
-        lines.append(f"type pairs absent from the data ({rule}): {', '.join(section['absent_pairs'])}")
-    return lines + [f"note: {n}" for n in section["notes"]]
 
 
 # ---------------------------------------------------------------- predict / residuals
 
 
-PREDICTION_COLUMNS = ["name", "n_atoms", "energy_ref", "energy_pred", "residual"]
-
-
-def residual_rows(dataset, energy_pred, energy_unit: str) -> list[list]:
-    """Rows name, n_atoms, energy_ref, energy_pred, residual in ``energy_unit`` (empty ref: None)."""
-    from fitcore.units import energy_factor
-    e = energy_factor(energy_unit)
-    rows = []
-    for name, n, ref, pred in zip(dataset.names, dataset.atoms_per_frame, dataset.energies, energy_pred):
-        known = not math.isnan(ref)
-        rows.append([name, int(n), ref / e if known else None, pred / e, (pred - ref) / e if known else None])
-    return rows
-
-
 def residuals_csv(rows: list[list]) -> str:
-    return csv_text(PREDICTION_COLUMNS, rows)
+    from fitcore.report import PREDICTION_COLUMNS
+    return csv_text(list(PREDICTION_COLUMNS), rows)
 
 
-def predict_report(rows: list[list], statistics: dict | None, energy_unit: str, fmt: str) -> None:
+def print_prediction(report, fmt: str) -> None:
+    from fitcore.report import PREDICTION_COLUMNS
+    unit, b = report.units.energy, report.energy
     if fmt == "csv":
-        emit(residuals_csv(rows))
+        emit(residuals_csv(report.rows))
     elif fmt == "json":
-        emit(to_json({"unit": energy_unit, "frames": [dict(zip(PREDICTION_COLUMNS, r)) for r in rows],
-                      "statistics": statistics}))
+        from fitcore.report import stats_dict
+        emit(to_json({"unit": unit, "frames": [dict(zip(PREDICTION_COLUMNS, r)) for r in report.rows],
+                      "statistics": stats_dict(b, unit) if b is not None else None}))
     else:
         from rich.table import Table
         console = _stdout_console()
-        table = Table(title=f"Predicted energies ({energy_unit})", title_justify="left")
+        table = Table(title=f"Predicted energies ({unit})", title_justify="left")
         for col in PREDICTION_COLUMNS:
             table.add_column(col, justify="left" if col == "name" else "right")
-        for r in rows:
+        for r in report.rows:
             table.add_row(r[0], str(r[1]), *(_fmt(v, 10) for v in r[2:]))
         console.print(table)
-        if statistics:
-            b = statistics
-            console.print(f"RMSE {_fmt(b['rmse'], 4)}  MAE {_fmt(b['mae'], 4)}  max {_fmt(b['max_abs'], 4)} "
-                          f"{energy_unit}   R² {_fmt(b['r2'], 6)}   ({b['n']} frames with a reference)")
+        if b is not None:
+            console.print(f"RMSE {_fmt(b.rmse, 4)}  MAE {_fmt(b.mae, 4)}  max {_fmt(b.max_abs, 4)} "
+                          f"{unit}   R² {_fmt(b.r2, 6)}   ({b.n} frames with a reference)")

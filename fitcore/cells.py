@@ -1,5 +1,9 @@
 """Cell geometry for frames periodic along any subset of their cell vectors."""
+import warnings
+
 import numpy as np
+
+from .errors import LjfitWarning
 
 
 def completed_basis(cells: np.ndarray, pbc: np.ndarray) -> np.ndarray:
@@ -39,3 +43,16 @@ def cell_widths(cells: np.ndarray, pbc: np.ndarray) -> np.ndarray:
     volume = np.abs(np.einsum("ij,ij->i", basis[:, 0], normals[:, 0]))  # a . (b x c), without a det per frame
     faces = np.linalg.norm(normals, axis=2)
     return np.where(pbc, volume[:, None] / np.maximum(faces, 1e-300), np.inf)
+
+
+def warn_thin_cells(cells: np.ndarray, pbc: np.ndarray, cutoff: float | None) -> None:
+    """Cells thinner than 2 rc are handled here (all images count) but not by minimum-image codes: warn."""
+    if cutoff is None or not pbc.any():
+        return
+    widths = cell_widths(cells, pbc).min(axis=1)
+    thin = np.flatnonzero(widths < 2 * cutoff)
+    if len(thin):
+        warnings.warn(LjfitWarning(
+            f"{len(thin)} of {len(cells)} frames have a periodic cell thinner than twice the cutoff "
+            f"(thinnest {widths.min():.3g} Å < 2 x {cutoff:g} Å): ljfit counts every periodic image, but codes "
+            f"that use the minimum-image convention would give other energies"), stacklevel=2)

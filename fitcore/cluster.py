@@ -1,6 +1,6 @@
 """Reading and reducing on a Dask cluster: the map step of the design's map-reduce on many machines.
 
-The tasks are those of the local pipeline (``fitcore.pipeline.reduce_pieces``): each reads its
+The tasks are those of the local pipeline (``fitcore.pipeline.featurize_pieces``): each reads its
 pieces of the input files on a worker, from a filesystem the workers share, and reduces them to
 pair moments. Large files are cut into frame-aligned byte ranges by tasks on the cluster too, so
 the client reads no input. Only the reduced pieces travel back (moments and per-frame values;
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from .dataset import Dataset
 from .errors import InputError
 from .moments import Moments
-from .pipeline import TASKS_PER_WORKER, Reduction, gather, plan, reduce_pieces, to_split
+from .pipeline import TASKS_PER_WORKER, Featurization, gather, plan, featurize_pieces, to_split
 
 INSTALL = "pip install 'ljfit[dask]' (the dask and distributed packages)"
 LOCAL = re.compile(r"local:(\d+)")
@@ -84,13 +84,13 @@ def _connect(scheduler: Scheduler):
         raise InputError(f"cannot reach {scheduler}: {err}") from None
 
 
-class ClusterReduction:
+class ClusterFeaturization:
     """Reading and reduction under way on a Dask cluster; ``result()`` waits for it and gathers.
 
-    The same contract as ``pipeline.PendingReduction``: ``paths`` are files (globs expanded), the
+    The same contract as ``pipeline.PendingFeaturization``: ``paths`` are files (globs expanded), the
     result is in input order, and an error is that of the first bad piece."""
 
-    def __init__(self, paths: list[str], job: Reduction, scheduler: Scheduler, progress=None):
+    def __init__(self, paths: list[str], job: Featurization, scheduler: Scheduler, progress=None):
         if "-" in paths:
             raise InputError("--scheduler: input from stdin cannot be read by the cluster's workers")
         self.job, self.progress = job, progress
@@ -109,7 +109,7 @@ class ClusterReduction:
         found = self.client.map(frame_parts, split, n_parts=n_tasks, pure=False)  # read on the workers
         parts = dict(zip(split, self.client.gather(found)))
         tasks = plan(paths, n_tasks, parts)
-        return [self.client.submit(reduce_pieces, task, self.job, pure=False) for task in tasks]
+        return [self.client.submit(featurize_pieces, task, self.job, pure=False) for task in tasks]
 
     def result(self) -> tuple[Dataset, Moments | None]:
         try:

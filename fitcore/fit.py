@@ -15,27 +15,7 @@ from scipy.optimize import OptimizeResult, basinhopping, least_squares
 from .errors import FitError, InputError
 from .params import KINDS, LJParams, Layout
 from .problem import Problem
-
-METHODS = ("lsq", "basinhopping")
-ALGORITHMS = ("trf", "dogbox", "lm")
-LOSSES = ("linear", "soft_l1", "huber", "cauchy", "arctan")
-
-
-@dataclass(frozen=True)
-class FitOptions:
-    method: str = "lsq"
-    algorithm: str = "trf"  # least_squares method
-    loss: str = "linear"
-    f_scale: float = 1.0
-    ftol: float = 1e-12
-    xtol: float = 1e-12
-    gtol: float = 1e-12
-    max_nfev: int | None = None
-    niter: int = 100  # basin-hopping hops
-    step_size: float = 1.0  # basin-hopping step in z space
-    temperature: float = 1.0  # relative to the first local minimum's cost
-    seed: int | None = None  # None: drawn at random, and recorded in the result
-
+from .spec import ALGORITHMS, LOSSES, METHODS, FitOptions  # noqa: F401  (re-exported)
 
 @dataclass(frozen=True)
 class Start:

@@ -69,7 +69,7 @@ class Moments:
         return self.force12 is not None
 
 
-def reduce_pairs(pairs: PairSet, dataset: Dataset, scheme: CutoffScheme, with_forces: bool,
+def moments_of_pairs(pairs: PairSet, dataset: Dataset, scheme: CutoffScheme, with_forces: bool,
                  n_types: int) -> Moments:
     """Moments of the frames ``pairs.frames`` (a chunk) from their pairs."""
     f0, f1 = pairs.frames.start, pairs.frames.stop
@@ -157,7 +157,7 @@ def compute_moments(dataset: Dataset, scheme: CutoffScheme, scope: str = "all", 
     tail = tail_moments(dataset, scheme, scope) if scheme.tail else None  # checks the frames before the work
     parts = []
     for pairs in iter_pairs(dataset, scheme.radius, scope, max_pairs, all_pairs_if_isolated, vectors=with_forces):
-        parts.append(reduce_pairs(pairs, dataset, scheme, with_forces, n_types))
+        parts.append(moments_of_pairs(pairs, dataset, scheme, with_forces, n_types))
         if progress is not None:
             progress(pairs.frames.stop)
     moments = concat_moments(parts)

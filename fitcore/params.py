@@ -10,7 +10,7 @@ and the pair form and mixing rule (potential.py) that turn them into per-pair-ty
 coefficients. ``LJParams`` is a layout with values (eV, Å) and the cutoff treatment.
 ``pair_tables`` and ``pair_coefficients`` work on numpy arrays and torch tensors alike.
 """
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -107,7 +107,6 @@ class LJParams:
     cutoff: float | None  # Å
     shift: bool = False
     stderr: np.ndarray | None = None  # [n_params], from a fit
-    fit: dict = field(default_factory=dict)  # the fit section of a params file
     tail: bool = False  # the tail correction (LAMMPS pair_modify tail yes) is part of the model
 
     @property

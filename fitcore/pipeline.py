@@ -1,7 +1,7 @@
-"""Reading and reducing inputs in worker processes: the map step of the design's map-reduce.
+"""Featurization in worker processes (files -> frames -> pairs -> moments): the map step of the design's map-reduce.
 
 Inputs are cut into pieces of whole frames (small files whole, large files in byte
-ranges); worker processes read their pieces and reduce them to pair moments; the
+ranges); worker processes read their pieces and featurize them (pair moments); the
 parent gathers datasets and moments in input order (so errors are reported for the
 first bad place, as a serial read would). Workers are started before the parent
 imports torch and scipy, so that start-up overlaps with reading. A task returns only
@@ -30,8 +30,8 @@ TASKS_PER_WORKER = 4  # smaller tasks balance better at the end; each costs a li
 
 
 @dataclass(frozen=True)
-class Reduction:
-    """What each piece is reduced to."""
+class Featurization:
+    """What each piece is featurized to."""
     data: DataOptions
     scheme: CutoffScheme | None  # None: read only, no moments
     scope: str = "all"
@@ -44,8 +44,8 @@ class Reduction:
 Piece = tuple[str, FilePart | None]
 
 
-def reduce_pieces(pieces: list[Piece], job: Reduction) -> tuple[Dataset, Moments | None]:
-    """Read ``pieces`` (in order) and reduce them to moments: the work of one task."""
+def featurize_pieces(pieces: list[Piece], job: Featurization) -> tuple[Dataset, Moments | None]:
+    """Read ``pieces`` (in order) and featurize them (moments): the work of one task."""
     dataset = concat([read_structures(path, job.data.read, part) for path, part in pieces])
     if job.data.fragment_split is not None:
         dataset = split_fragments(dataset, job.data.fragment_split)
@@ -59,7 +59,7 @@ def reduce_pieces(pieces: list[Piece], job: Reduction) -> tuple[Dataset, Moments
     return dataset, moments
 
 
-def gather(parts: list[tuple[Dataset, Moments | None]], job: Reduction) -> tuple[Dataset, Moments | None]:
+def gather(parts: list[tuple[Dataset, Moments | None]], job: Featurization) -> tuple[Dataset, Moments | None]:
     """The results of consecutive tasks joined into one dataset and its moments."""
     dataset = concat([d for d, _ in parts])
     moments = None if job.scheme is None else \
@@ -110,14 +110,14 @@ def plan(paths: list[str], n_tasks: int, parts: dict[str, list[FilePart]] | None
     return tasks
 
 
-class PendingReduction:
-    """Reading and reduction under way; ``result()`` waits for it and gathers.
+class PendingFeaturization:
+    """Featurization under way; ``result()`` waits for it and gathers.
 
     ``paths`` are files (globs expanded: ``expand_paths``). The gathered dataset is as read: the
     checks and joins that need all frames at once (``finish_dataset``: unique names, the energies
     table) are the caller's."""
 
-    def __init__(self, paths: list[str], job: Reduction, workers: int = 1, progress=None):
+    def __init__(self, paths: list[str], job: Featurization, workers: int = 1, progress=None):
         self.paths, self.job, self.progress = paths, job, progress
         size = sum(os.path.getsize(p) for p in self.paths if p != "-")
         threshold = PARALLEL_BYTES if job.scheme is not None else PARALLEL_READ_BYTES
@@ -126,12 +126,12 @@ class PendingReduction:
         if self.parallel:
             self.executor = ProcessPoolExecutor(workers, mp_context=_context())
             tasks = plan(self.paths, TASKS_PER_WORKER * workers)
-            self.futures = [self.executor.submit(reduce_pieces, task, job) for task in tasks]
+            self.futures = [self.executor.submit(featurize_pieces, task, job) for task in tasks]
 
     def result(self) -> tuple[Dataset, Moments | None]:
         try:
             if not self.parallel:
-                parts = [reduce_pieces([(p, None) for p in self.paths], self.job)]
+                parts = [featurize_pieces([(p, None) for p in self.paths], self.job)]
             else:
                 parts, frames = [], 0
                 for future in self.futures:
@@ -143,3 +143,10 @@ class PendingReduction:
             if self.executor is not None:  # idle workers exit at once; an error cancels what is left
                 self.executor.shutdown(wait=True, cancel_futures=True)
         return gather(parts, self.job)
+
+
+def featurize(dataset: Dataset, scheme: CutoffScheme, scope: str = "all", with_forces: bool = False) -> Moments:
+    """Pair moments of an in-memory dataset, in this process (files -> moments: PendingFeaturization)."""
+    from .cells import warn_thin_cells
+    warn_thin_cells(dataset.cells, dataset.pbc, scheme.radius)
+    return compute_moments(dataset, scheme, scope, with_forces)

@@ -10,11 +10,11 @@ Statistics (RMSE, MAE, max |error|, R^2) are of the raw, unweighted errors
 predicted - reference, per frame for energies (per atom with --per-atom) and per
 component for forces.
 """
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .fit import Outcome, Start
+from .fit import FitOptions, Outcome, Start
 from .params import LJParams, Layout
 from .problem import Problem
 
@@ -22,38 +22,77 @@ RCOND = 1e-10  # relative singular value below which a direction is undetermined
 CORRELATION_REPORT = 0.9
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, kw_only=True)
+class ErrorStats:
+    """Errors predicted - reference over ``n`` values, in the unit of the values (None: undefined)."""
+    n: int
+    rmse: float | None = None
+    mae: float | None = None
+    max_abs: float | None = None
+    r2: float | None = None  # None when the reference has no spread
+
+    @classmethod
+    def of(cls, pred: np.ndarray, ref: np.ndarray) -> "ErrorStats":
+        err = pred - ref
+        if len(err) == 0:
+            return cls(n=0)
+        total = np.sum((ref - ref.mean()) ** 2)
+        return cls(n=int(len(err)), rmse=float(np.sqrt(np.mean(err ** 2))), mae=float(np.mean(np.abs(err))),
+                   max_abs=float(np.max(np.abs(err))),
+                   r2=float(1 - np.sum(err ** 2) / total) if total > 0 else None)
+
+    def in_unit(self, factor: float) -> "ErrorStats":
+        """The same errors divided by ``factor`` (internal units per output unit); R² is unitless."""
+        def scale(v):
+            return None if v is None else v / factor
+        return replace(self, rmse=scale(self.rmse), mae=scale(self.mae), max_abs=scale(self.max_abs))
+
+
+@dataclass(frozen=True, kw_only=True)
+class OptimizerInfo:
+    """How the optimizer got to the solution."""
+    method: str  # lsq | basinhopping
+    algorithm: str  # least_squares method
+    loss: str
+    message: str
+    status: int
+    success: bool
+    nfev: int
+    njev: int
+    cost: float  # half the weighted squared residuals (eV, Å)
+    n_residuals: int  # data points: energies, plus force components
+    n_free: int
+    s2: float  # residual variance sum(r^2) / (m - n)
+    jacobian_condition: float
+    seed: int | None = None
+    hops: int = 0  # basin-hopping
+    minima: tuple[tuple[float, np.ndarray], ...] = ()  # basin-hopping: distinct (cost, x), best first
+
+    @property
+    def dof(self) -> int:
+        return self.n_residuals - self.n_free
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
 class FitResult:
-    params: LJParams  # values and stderr (0 for fixed, inf for undetermined)
+    params: LJParams  # values and stderr (0 for fixed, inf for undetermined), eV and Å
     initial: np.ndarray  # [n_params] starting theta
     free: np.ndarray  # [n_params] bool
     correlation: np.ndarray  # [n_free, n_free]
     flags: tuple[tuple[str, ...], ...]  # per parameter
-    statistics: dict  # energy/forces error statistics and optimizer figures
+    energy: ErrorStats  # eV per frame (per atom with per_atom)
+    forces: ErrorStats | None  # eV/Å per component, when fitted
+    per_atom: bool
+    optimizer: OptimizerInfo
     energy_pred: np.ndarray  # [n_frames] eV
     energy_ref: np.ndarray  # [n_frames] eV
-    outcome: Outcome
     absent_pairs: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    strong_correlations: tuple[tuple[str, str, float], ...] = field(default=())
+    strong_correlations: tuple[tuple[str, str, float], ...] = ()
 
     @property
     def converged(self) -> bool:
-        return self.outcome.success
-
-
-def error_statistics(pred: np.ndarray, ref: np.ndarray) -> dict:
-    err = pred - ref
-    if len(err) == 0:
-        return {"n": 0}
-    total = np.sum((ref - ref.mean()) ** 2)
-    return {
-        "n": int(len(err)),
-        "rmse": float(np.sqrt(np.mean(err ** 2))),
-        "mae": float(np.mean(np.abs(err))),
-        "max_abs": float(np.max(np.abs(err))),
-        "r2": float(1 - np.sum(err ** 2) / total) if total > 0 else None,
-    }
+        return self.optimizer.success
 
 
 def covariance(jac: np.ndarray, rss: float, m: int) -> tuple[np.ndarray, np.ndarray, float, float]:
@@ -80,9 +119,9 @@ def covariance(jac: np.ndarray, rss: float, m: int) -> tuple[np.ndarray, np.ndar
     return cov, undetermined, s2, condition
 
 
-def summarize(problem: Problem, start: Start, outcome: Outcome, params_like: LJParams,
+def summarize(problem: Problem, start: Start, outcome: Outcome, options: FitOptions, params_like: LJParams,
               absent_pairs: tuple[str, ...] = ()) -> FitResult:
-    """Statistics, covariance and flags at the solution ``outcome.x``."""
+    """Statistics, covariance and flags at the solution ``outcome.x``; ``params_like`` gives the cutoff."""
     layout, free = problem.layout, start.free
     theta = start.theta.copy()
     theta[free] = outcome.x
@@ -101,29 +140,34 @@ def summarize(problem: Problem, start: Start, outcome: Outcome, params_like: LJP
     flags = _flags(layout, start, theta, stderr, undetermined, outcome, no_dof)
     energies, forces = (t.detach().cpu().numpy() if t is not None else None
                         for t in problem.predict(problem.theta(outcome.x)))
-    stats = _statistics(problem, energies, forces)
-    stats.update(cost=0.5 * rss if problem.system is not None else outcome.cost, nfev=outcome.nfev, njev=outcome.njev, status=outcome.status,
-                 message=outcome.message, success=outcome.success, n_free=int(free.sum()),
-                 n_residuals=int(m), dof=int(m - free.sum()), s2=s2,
-                 jacobian_condition=condition)
+    energy, forces_stats = _error_statistics(problem, energies, forces)
+    optimizer = OptimizerInfo(
+        method=options.method, algorithm=options.algorithm, loss=options.loss, message=outcome.message,
+        status=outcome.status, success=outcome.success, nfev=outcome.nfev, njev=outcome.njev,
+        cost=0.5 * rss if problem.system is not None else outcome.cost, n_residuals=int(m),
+        n_free=int(free.sum()), s2=s2, jacobian_condition=condition, seed=outcome.seed, hops=outcome.hops,
+        minima=tuple(outcome.minima))
     names = np.array(layout.names)[free]
     strong = tuple((names[i], names[j], float(correlation[i, j]))
                    for i in range(len(names)) for j in range(i + 1, len(names))
                    if np.isfinite(correlation[i, j]) and abs(correlation[i, j]) >= CORRELATION_REPORT)
     params = replace(params_like, layout=layout, values=theta, stderr=stderr)
-    return FitResult(params, start.theta, free, correlation, flags, stats, energies,
-                     problem.targets.energies, outcome, absent_pairs, start.notes, strong)
+    return FitResult(params=params, initial=start.theta, free=free, correlation=correlation, flags=flags,
+                     energy=energy, forces=forces_stats, per_atom=problem.weighting.per_atom, optimizer=optimizer,
+                     energy_pred=energies, energy_ref=problem.targets.energies, absent_pairs=absent_pairs,
+                     notes=start.notes, strong_correlations=strong)
 
 
-def _statistics(problem: Problem, energies: np.ndarray, forces: np.ndarray | None) -> dict:
+def _error_statistics(problem: Problem, energies: np.ndarray,
+                      forces: np.ndarray | None) -> tuple[ErrorStats, ErrorStats | None]:
+    """Energy errors (per atom with per_atom) and force errors of the fitted atoms, eV and eV/Å."""
     t = problem.targets
     per = t.n_atoms if problem.weighting.per_atom else 1.0
-    stats = {"energy": error_statistics(energies / per, t.energies / per),
-             "energy_per_atom": problem.weighting.per_atom}
-    if forces is not None:
-        atoms = problem.force_atoms.cpu().numpy()
-        stats["forces"] = error_statistics(forces[atoms].ravel(), t.forces[atoms].ravel())
-    return stats
+    energy = ErrorStats.of(energies / per, t.energies / per)
+    if forces is None:
+        return energy, None
+    atoms = problem.force_atoms.cpu().numpy()
+    return energy, ErrorStats.of(forces[atoms].ravel(), t.forces[atoms].ravel())
 
 
 def _flags(layout: Layout, start: Start, theta, stderr, undetermined, outcome: Outcome, no_dof: bool) -> tuple:

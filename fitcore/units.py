@@ -3,6 +3,8 @@
 Constants are CODATA 2018 (exact SI definitions of e, N_A, k_B; the hartree and bohr
 from the 2018 adjustment).
 """
+from dataclasses import dataclass
+
 ELEMENTARY_CHARGE = 1.602176634e-19  # C, exact
 AVOGADRO = 6.02214076e23  # 1/mol, exact
 BOLTZMANN = 1.380649e-23  # J/K, exact
@@ -39,3 +41,34 @@ def length_factor(unit: str) -> float:
         return LENGTH_UNITS[unit]
     except KeyError:
         raise ValueError(f"unknown length unit {unit!r}; expected one of {', '.join(LENGTH_UNITS)}") from None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Units:
+    """The units of a run's inputs and outputs; fitcore works in eV and Å and converts only through this."""
+    energy: str = "eV"
+    length: str = "angstrom"
+
+    def __post_init__(self):
+        energy_factor(self.energy), length_factor(self.length)  # unknown names fail here, once
+
+    @property
+    def energy_factor(self) -> float:
+        """eV per energy unit."""
+        return ENERGY_UNITS[self.energy]
+
+    @property
+    def length_factor(self) -> float:
+        """Å per length unit."""
+        return LENGTH_UNITS[self.length]
+
+    @property
+    def force(self) -> str:
+        return f"{self.energy}/{self.length}"
+
+    def parameter_factor(self, name: str) -> float:
+        """eV or Å per unit of parameter ``name`` (sigmas are lengths, everything else energies)."""
+        return self.length_factor if name.endswith(".sigma") else self.energy_factor
+
+    def parameter_unit(self, name: str) -> str:
+        return self.length if name.endswith(".sigma") else self.energy

@@ -7,7 +7,7 @@ from synth import random_dataset
 
 from fitcore.cells import cell_widths
 from fitcore.errors import LjfitWarning
-from fitcore.workflow import warn_thin_cells
+from fitcore.cells import warn_thin_cells
 
 
 def test_widths_are_inverse_lengths_of_reciprocal_vectors(rng):
@@ -29,8 +29,8 @@ def test_thin_cells_are_warned_about(rng):
     dataset = random_dataset(rng, n_frames=3, pbc="full", length=10.0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        warn_thin_cells(dataset, 4.0)
+        warn_thin_cells(dataset.cells, dataset.pbc, 4.0)
         assert not caught
-        warn_thin_cells(dataset, 6.0)
+        warn_thin_cells(dataset.cells, dataset.pbc, 6.0)
     assert len(caught) == 1 and issubclass(caught[0].category, LjfitWarning)
     assert "thinner than twice the cutoff" in str(caught[0].message)

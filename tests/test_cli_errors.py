@@ -164,11 +164,11 @@ def test_debug_prints_traceback(small):
 
 
 def test_unexpected_error_is_one_line(small, monkeypatch):
-    import fitcore.workflow
+    import fitcore.fitting
 
     def broken(*args, **kwargs):
         raise RuntimeError("something broke")
-    monkeypatch.setattr(fitcore.workflow, "fit_dataset", broken)
+    monkeypatch.setattr(fitcore.fitting, "fit_dataset", broken)
     line = assert_one_error_line(invoke(["fit", small, *ORACLE], code=1), "RuntimeError", "something broke")
     assert "--debug" in line
 
@@ -277,7 +277,7 @@ def test_output_is_a_folder(small, tmp_path, truth_file):
     assert not any(folder.iterdir())
 
 
-@pytest.mark.parametrize("where", ["fitcore.pipeline.reduce_pieces", "fitcore.workflow.fit_dataset",
+@pytest.mark.parametrize("where", ["fitcore.pipeline.featurize_pieces", "fitcore.fitting.fit_dataset",
                                    "fitcore.pipeline.compute_moments"])
 def test_interrupt_exits_130(small, tmp_path, monkeypatch, where):
     def interrupted(*args, **kwargs):
@@ -292,7 +292,7 @@ def test_interrupt_exits_130(small, tmp_path, monkeypatch, where):
 def test_interrupt_in_predict(small, truth_file, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr("fitcore.workflow.predict_dataset", interrupted)
+    monkeypatch.setattr("fitcore.predicting.predict_dataset", interrupted)
     result = invoke(["predict", small, "--params", truth_file], code=130)
     assert stderr_lines(result) == ["error: interrupted"]
 
@@ -321,12 +321,29 @@ def test_command_line_overrides_config(small, tmp_path):
         assert data["cutoff"] == 7.0 and data["shift"] is False
 
 
-def test_config_sections(small, tmp_path, truth_file):
+def direct_engines(monkeypatch) -> list:
+    """Records every DirectEngine built in this process (the CLI runs in-process under CliRunner)."""
+    import fitcore.model
+    built = []
+
+    class Recorded(fitcore.model.DirectEngine):
+        def __init__(self, *args, **kwargs):
+            built.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(fitcore.model, "DirectEngine", Recorded)
+    return built
+
+
+def test_config_sections(small, tmp_path, truth_file, monkeypatch):
     config = tmp_path / "ljfit.toml"
     config.write_text('[fit]\ncutoff = 8.5\nshift = true\nmax-nfev = 500\n[predict]\nengine = "direct"\n')
+    built = direct_engines(monkeypatch)
     data = fit_json(small, "--forces", "--config", config)
     assert data["cutoff"] == 8.5 and data["fit"]["options"]["max_nfev"] == 500
+    assert data["fit"]["options"]["engine"] == "moments" and not built  # [predict] does not reach fit
     invoke(["predict", small, "--params", truth_file, "--config", config])
+    assert len(built) == 1  # [predict] engine = "direct" took effect
 
 
 def test_config_format_key(small, tmp_path):
@@ -337,13 +354,15 @@ def test_config_format_key(small, tmp_path):
     assert json.loads(result.stdout)["frames"] == 6 and result.stderr == ""
 
 
-def test_one_config_for_every_command(small, tmp_path, truth_file):
+def test_one_config_for_every_command(small, tmp_path, truth_file, monkeypatch):
     """Top-level keys serve the commands that have the option; the others skip them."""
     config = tmp_path / "ljfit.toml"
     config.write_text('cutoff = 8.5\nshift = true\nforces = true\n[predict]\nengine = "direct"\n')
+    built = direct_engines(monkeypatch)
     assert fit_json(small, "--config", config)["cutoff"] == 8.5
     assert json.loads(invoke(["inspect", small, "--config", config, "--format", "json"]).stdout)["cutoff"] == 8.5
     invoke(["predict", small, "--params", truth_file, "--config", config])
+    assert len(built) == 1
 
 
 @pytest.mark.parametrize("text, fragment", [

@@ -18,7 +18,8 @@ from fitcore.model import DirectEngine, MomentEngine, coefficients
 from fitcore.moments import compute_moments
 from fitcore.params import Layout, pair_tables
 from fitcore.potential import LJ96, mie, parse_form
-from fitcore.workflow import FitSpec, ModelOptions, fit_dataset
+from fitcore.fitting import fit_dataset
+from fitcore.spec import FitSpec, ModelOptions
 
 pytestmark = pytest.mark.skipif(not lammps_available(), reason=f"LAMMPS unavailable: {lammps_unavailable_reason()}")
 
@@ -46,7 +47,7 @@ def compare(dataset, potential, mixing, cutoff, shift, tail=False, scope="all"):
     """Energies and forces of both engines against LAMMPS, to 1e-9 and 1e-8 of the largest."""
     form = parse_form(potential)
     layout = Layout(tuple(SPECIES), mixing, form=form)
-    model = ModelOptions(cutoff, shift, scope, form=form, tail=tail)
+    model = ModelOptions(cutoff=cutoff, shift=shift, scope=scope, form=form, tail=tail)
     c12, c6 = coefficients(layout, theta_of(layout))
     energies, forces = lammps_energies_forces(to_atoms(dataset), hand_block(potential, mixing, cutoff, shift, tail),
                                               tuple(SPECIES))
@@ -100,7 +101,7 @@ def test_tail_of_an_interaction_energy_matches_lammps(rng):
         parts = [atoms] + [atoms[fragment == f] for f in (0, 1)]
         e = lammps_energies_forces(parts, block, tuple(SPECIES))[0]
         reference.append(e[0] - e[1] - e[2])
-    model = ModelOptions(7.0, False, "inter-fragment", form=form, tail=True)
+    model = ModelOptions(cutoff=7.0, scope="inter-fragment", form=form, tail=True)
     c12, c6 = coefficients(layout, theta_of(layout))
     for engine in (MomentEngine(compute_moments(dataset, model.scheme, "inter-fragment")),
                    DirectEngine(dataset, model.scheme, "inter-fragment")):
@@ -124,7 +125,7 @@ def test_fit_recovers_parameters_from_lammps_data(rng, potential, mixing, tail, 
                          for a in range(3) for b in range(a + 1, 3))
     energies, lammps_forces = lammps_energies_forces(to_atoms(dataset), block, tuple(SPECIES))
     dataset = replace(dataset, energies=energies, forces=np.concatenate(lammps_forces) if forces else None)
-    model = ModelOptions(7.5, not tail, form=form, tail=tail)
+    model = ModelOptions(cutoff=7.5, shift=not tail, form=form, tail=tail)
     moments = compute_moments(dataset, model.scheme, with_forces=forces)
     result = fit_dataset(dataset, moments, model, FitSpec(mixing=mixing, forces=forces), FitOptions())
     assert result.converged and result.params.layout.mixing == rule

@@ -1,6 +1,8 @@
 """``ljfit fit``: fit epsilon and sigma (and offsets) to reference energies and forces."""
 import click
 
+from fitcore.spec import ALGORITHMS, LOSSES, METHODS, MIXING_CHOICES, OFFSETS
+
 from ..options import (cluster_options, common_options, data_options, init_file_or_uff, interaction_options,
                        parse_assignments, parse_bounds, potential_form, writable_path)
 from ..output import guarded
@@ -29,10 +31,10 @@ Exit codes: 0 ok, 1 bad input or failed run, 2 usage error, 3 not converged.
 @interaction_options
 @click.option("--potential", default="lj", show_default=True, callback=potential_form, metavar="lj|lj96|mie:N,M",
               help="Pair form: lj (12-6, LAMMPS lj/cut), lj96 (9-6, lj/class2) or mie:N,M (mie/cut, N > M).")
-@click.option("--mixing", type=click.Choice(["lorentz-berthelot", "arithmetic", "geometric", "sixthpower", "none"]),
+@click.option("--mixing", type=click.Choice(MIXING_CHOICES),
               help="Mixing rule for unlike pairs (LAMMPS' rules)  [default: sixthpower for lj96, else "
                    "lorentz-berthelot]")
-@click.option("--offset", type=click.Choice(["none", "constant", "per-species"]), default="none", show_default=True,
+@click.option("--offset", type=click.Choice(OFFSETS), default="none", show_default=True,
               help="Fit an energy offset: a constant, or a reference energy per species times its count.")
 @click.option("--forces/--no-forces", default=False, show_default=True, help="Fit forces too (frames that have them).")
 @click.option("--force-weight", type=click.FloatRange(min=0), default=1.0, show_default=True,
@@ -46,10 +48,10 @@ Exit codes: 0 ok, 1 bad input or failed run, 2 usage error, 3 not converged.
 @click.option("--fix", multiple=True, metavar="NAME", help="Keep a parameter at its starting value (repeatable).")
 @click.option("--bound", "bounds", multiple=True, callback=parse_bounds, metavar="NAME=LOW:HIGH",
               help="Bounds of a parameter; either side may be empty (repeatable).")
-@click.option("--method", type=click.Choice(["lsq", "basinhopping"]), default="lsq", show_default=True)
-@click.option("--algorithm", type=click.Choice(["trf", "dogbox", "lm"]), default="trf", show_default=True,
+@click.option("--method", type=click.Choice(METHODS), default="lsq", show_default=True)
+@click.option("--algorithm", type=click.Choice(ALGORITHMS), default="trf", show_default=True,
               help="least_squares method (lm: no bounds).")
-@click.option("--loss", type=click.Choice(["linear", "soft_l1", "huber", "cauchy", "arctan"]), default="linear",
+@click.option("--loss", type=click.Choice(LOSSES), default="linear",
               show_default=True, help="Robust loss of least_squares.")
 @click.option("--f-scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
               help="Soft margin between inlier and outlier residuals (robust losses).")

@@ -21,12 +21,9 @@ Example:
 def inspect(**kw):
     """Summarise structure files: frames, atoms, types, cells, energies, and
     per type pair the number of pairs and the smallest distance."""
-    from ..loading import length_to_angstrom, load
-    from ..output import resolve_format
+    from ..config import inspect_config
+    from ..loading import load
     from ..render import inspect_report
-
-    reporter = click.get_current_context().obj
-    options = {**kw, "interactions": "all", "engine": "moments", "device": "cpu", "dtype": "float64"}
-    dataset, moments, _ = load(options, reporter, length_to_angstrom(kw, kw["cutoff"]), False, False, warm=(),
-                               counting_only=True)
-    inspect_report(dataset, moments, kw, resolve_format(kw["fmt"]))
+    config = inspect_config(kw)
+    dataset, moments = load(config, click.get_current_context().obj, False, warm=(), counting_only=True)
+    inspect_report(dataset, moments, config, config.fmt)

@@ -81,7 +81,7 @@ def params_from_dict(data, path: str) -> tuple[LJParams, dict]:
             raise InputError(f"{path}: tail true: {err}") from None
     from ..units import length_factor
     params = LJParams(layout, values * factors, None if cutoff is None else cutoff * length_factor(units["length"]),
-                      shift, None if stderr is None else stderr * factors, data.get("fit", {}), tail)
+                      shift, None if stderr is None else stderr * factors, tail=tail)
     return params, units
 
 
@@ -201,9 +201,23 @@ def params_to_dict(params: LJParams, energy_unit: str = "eV", length_unit: str =
     if layout.offset != "none" and stderr is not None:
         off_err = [float(v) if np.isfinite(v) else None for v in stderr[layout.n_lj:]]
         data["offset_stderr"] = off_err[0] if layout.offset == "constant" else dict(zip(layout.offset_species, off_err))
-    if params.fit:
-        data["fit"] = params.fit
     return data
+
+
+def document_json(data: dict) -> str:
+    """A params document as JSON text; non-finite numbers (an undetermined stderr, a singular
+    Jacobian's condition number) are written as null, since JSON has no inf or NaN."""
+    def clean(x):
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        if isinstance(x, (float, np.floating)):
+            return float(x) if np.isfinite(x) else None
+        if isinstance(x, np.integer):
+            return int(x)
+        return x
+    return json.dumps(clean(data), indent=1) + "\n"
 
 
 def _number(value: float) -> int | float:
@@ -212,4 +226,4 @@ def _number(value: float) -> int | float:
 
 
 def params_json(params: LJParams, energy_unit: str = "eV", length_unit: str = "angstrom") -> str:
-    return json.dumps(params_to_dict(params, energy_unit, length_unit), indent=1) + "\n"
+    return document_json(params_to_dict(params, energy_unit, length_unit))

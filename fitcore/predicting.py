@@ -1,0 +1,47 @@
+"""The predict job: a params file's parameters applied to a dataset (energies, and forces if asked)."""
+import numpy as np
+
+from .dataset import Dataset
+from .engine import make_engine, torch_dtype
+from .errors import InputError
+from .moments import Moments, pair_types
+from .params import LJParams
+from .spec import ModelOptions
+
+
+def predict_dataset(dataset: Dataset, moments: Moments | None, params: LJParams, model: ModelOptions,
+                    with_forces: bool, source: str = "the parameters") -> tuple[np.ndarray, np.ndarray | None]:
+    """Energies [n_frames] eV and forces [n_atoms, 3] eV/Å (or None) from ``params`` (read from ``source``)."""
+    import torch
+
+    from .model import coefficients, offset_design
+    layout = params.layout
+    if (model.pair_form, model.tail) != (params.form, params.tail):
+        raise InputError(f"{source}: the parameters are for potential {params.form.label} (tail {params.tail}) but "
+                         f"the model options say {model.pair_form.label} (tail {model.tail})")
+    missing = [t for t in dataset.type_names if t not in layout.type_names]
+    if missing:
+        raise InputError(f"{source}: no parameters for type(s) {', '.join(missing)} found in the data "
+                         f"(it covers {', '.join(layout.type_names)})")
+    _check_defined_pairs(params, moments, dataset, source)
+    engine = make_engine(dataset, moments, model, layout.type_names)
+    theta = torch.as_tensor(params.values, dtype=torch_dtype(model.dtype), device=model.device)
+    with torch.no_grad():
+        c12, c6 = coefficients(layout, theta)
+        design = torch.as_tensor(offset_design(layout, dataset), dtype=theta.dtype, device=theta.device)
+        energies = engine.energies(c12, c6) + design @ theta[layout.n_lj:]
+        forces = engine.forces(c12, c6) if with_forces else None
+    return energies.cpu().numpy(), (forces.cpu().numpy() if forces is not None else None)
+
+
+def _check_defined_pairs(params: LJParams, moments: Moments | None, dataset: Dataset, source: str) -> None:
+    """With mixing none, every pair type that occurs needs its own parameters."""
+    if params.layout.per_type or moments is None:
+        return
+    layout, names = params.layout, dataset.type_names
+    defined = {layout.pair_name(p, q) for p, q in layout.pairs}
+    for x, y, count in zip(*pair_types(len(names)), moments.pair_count):
+        name = layout.pair_name(layout.type_names.index(names[x]), layout.type_names.index(names[y]))
+        if count > 0 and name not in defined:
+            raise InputError(f"{source}: mixing none, but there are no parameters for pair {name}, "
+                             f"which occurs in the data")

@@ -1,0 +1,122 @@
+"""Reports: a fit or a prediction as people and files see it, every value in the run's units.
+
+The library builds the report (lmfit's fit_report idea, as a record rather than a string);
+the CLI only formats it: a rich table, CSV, JSON, the params file and the parity plot all
+read the same ``FitReport``. Units are converted here, once, on the way out.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .dataset import Dataset
+from .io.params_file import params_to_dict
+from .provenance import Provenance
+from .result import ErrorStats, FitResult, OptimizerInfo
+from .units import Units
+
+PREDICTION_COLUMNS = ("name", "n_atoms", "energy_ref", "energy_pred", "residual")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParameterRow:
+    name: str
+    value: float
+    stderr: float  # 0 for fixed, inf for undetermined
+    unit: str
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class FitReport:
+    units: Units
+    parameters: tuple[ParameterRow, ...]
+    energy: ErrorStats  # in units.energy (per atom with per_atom)
+    energy_unit: str  # "eV" or "eV/atom"
+    forces: ErrorStats | None  # in units.force
+    optimizer: OptimizerInfo
+    lines: tuple[str, ...]  # what a careful reader should know, in words
+    document: dict  # the ljfit-params/1 object with its "fit" section
+    energy_ref: np.ndarray  # [n_frames] units.energy
+    energy_pred: np.ndarray  # [n_frames] units.energy
+    converged: bool
+
+    def statistics(self) -> dict:
+        return self.document["fit"]["statistics"]
+
+    def json_document(self) -> dict:
+        """What ``--format json`` prints: the params object, with the statistics at the top level."""
+        data = dict(self.document)
+        data.setdefault("pairs", {})
+        fit = dict(data["fit"])
+        data["statistics"], data["fit"] = fit.pop("statistics"), fit
+        return data
+
+
+def stats_dict(stats: ErrorStats, unit: str) -> dict:
+    return {"n": stats.n, "rmse": stats.rmse, "mae": stats.mae, "max_abs": stats.max_abs, "r2": stats.r2,
+            "unit": unit}
+
+
+def fit_report(result: FitResult, units: Units, provenance: Provenance) -> FitReport:
+    """The report of ``result`` in ``units``, with where it came from."""
+    params, opt = result.params, result.optimizer
+    factors = np.array([units.parameter_factor(n) for n in params.names])
+    rows = tuple(ParameterRow(name=n, value=float(v), stderr=float(s), unit=units.parameter_unit(n), flags=f)
+                 for n, v, s, f in zip(params.names, params.values / factors, params.stderr / factors, result.flags))
+    energy_unit = units.energy + ("/atom" if result.per_atom else "")
+    energy = result.energy.in_unit(units.energy_factor)
+    forces = None if result.forces is None else result.forces.in_unit(units.energy_factor / units.length_factor)
+    statistics = {"energy": stats_dict(energy, energy_unit), "energy_per_atom": result.per_atom}
+    if forces is not None:
+        statistics["forces"] = stats_dict(forces, units.force)
+    statistics.update(cost=opt.cost, nfev=opt.nfev, njev=opt.njev, status=opt.status, message=opt.message,
+                      success=opt.success, n_free=opt.n_free, n_residuals=opt.n_residuals, dof=opt.dof, s2=opt.s2,
+                      jacobian_condition=opt.jacobian_condition)
+    section = {**provenance.as_dict(), "method": opt.method, "algorithm": opt.algorithm, "loss": opt.loss,
+               "seed": opt.seed, "statistics": statistics,
+               "flags": {n: list(f) for n, f in zip(params.names, result.flags) if f},
+               "strong_correlations": [[a, b, c] for a, b, c in result.strong_correlations],
+               "absent_pairs": list(result.absent_pairs), "notes": list(result.notes)}
+    if opt.method == "basinhopping":
+        section["basinhopping"] = {"hops": opt.hops, "distinct_minima": len(opt.minima),
+                                   "minima_costs": [c for c, _ in opt.minima[:20]]}
+    document = {**params_to_dict(params, units.energy, units.length), "fit": section}
+    return FitReport(units=units, parameters=rows, energy=energy, energy_unit=energy_unit, forces=forces,
+                     optimizer=opt, lines=tuple(_lines(result, params.layout.mixing)), document=document,
+                     energy_ref=result.energy_ref / units.energy_factor,
+                     energy_pred=result.energy_pred / units.energy_factor, converged=result.converged)
+
+
+def _lines(result: FitResult, mixing: str) -> list[str]:
+    opt = result.optimizer
+    lines = [f"optimizer: {opt.method}/{opt.algorithm}, {opt.message} nfev {opt.nfev}, cost {opt.cost:.4g} "
+             f"(half the weighted squared residuals, eV and Å); {opt.n_residuals} residuals, "
+             f"{opt.n_free} free parameters"]
+    if opt.method == "basinhopping":
+        costs = ", ".join(f"{c:.4g}" for c, _ in opt.minima[:5])
+        lines.append(f"basin-hopping: {opt.hops} hops, seed {opt.seed}, {len(opt.minima)} distinct minima, "
+                     f"costs {costs}")
+    lines += [f"correlation {a} ~ {b}: {c:+.3f}" for a, b, c in result.strong_correlations]
+    if result.absent_pairs:
+        rule = "not fitted" if mixing == "none" else "given by the mixing rule alone"
+        lines.append(f"type pairs absent from the data ({rule}): {', '.join(result.absent_pairs)}")
+    return lines + [f"note: {n}" for n in result.notes]
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class PredictionReport:
+    units: Units
+    rows: list  # [name, n_atoms, energy_ref, energy_pred, residual] per frame (None: no reference)
+    energy: ErrorStats | None  # over the frames with a reference, in units.energy
+    energy_ref: np.ndarray  # [n_frames] units.energy (NaN: none)
+    energy_pred: np.ndarray  # [n_frames] units.energy
+
+
+def prediction_report(dataset: Dataset, energy_pred: np.ndarray, units: Units) -> PredictionReport:
+    """Per-frame predicted energies (eV in) beside the references, in ``units``."""
+    ref, pred = dataset.energies / units.energy_factor, energy_pred / units.energy_factor
+    known = ~np.isnan(ref)
+    rows = [[name, int(n), float(r) if k else None, float(p), float(p - r) if k else None]
+            for name, n, r, p, k in zip(dataset.names, dataset.atoms_per_frame, ref, pred, known)]
+    energy = ErrorStats.of(pred[known], ref[known]) if known.any() else None
+    return PredictionReport(units=units, rows=rows, energy=energy, energy_ref=ref, energy_pred=pred)
