@@ -4,13 +4,7 @@ import io
 import numpy as np
 
 from ..dataset import Dataset
-
-
-def _quote(value) -> str:
-    text = str(value)
-    if text == "" or any(c in text for c in ' "=\t'):
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return text
+from .comment import format_pair
 
 
 def extxyz_text(dataset: Dataset, energies: np.ndarray, forces: np.ndarray | None) -> str:
@@ -46,14 +40,13 @@ def _comment(dataset: Dataset, k: int, energy: float, properties: str) -> str:
     if dataset.pbc[k].any() or np.any(dataset.cells[k]):
         parts.append('Lattice="' + " ".join(f"{v:.12f}" for v in dataset.cells[k].ravel()) + '"')
     parts.append(f"Properties={properties}")
-    parts.append(f"name={_quote(dataset.names[k])}")
+    parts.append(format_pair("name", dataset.names[k]))
     parts.append(f"energy={energy:.12f}")
     if not np.isnan(dataset.energies[k]):
         parts.append(f"energy_ref={dataset.energies[k]:.12f}")
     if dataset.weights[k] != 1.0:
         parts.append(f"weight={dataset.weights[k]:.12g}")
     skip = {"energy", "energy_ref", "name", "lattice", "properties", "pbc", "weight"}
-    parts += [f"{key}={_quote(value)}" for key, value in dataset.info[k].items()
-              if key.lower() not in skip and value is not True]
+    parts += [format_pair(key, value) for key, value in dataset.info[k].items() if key.lower() not in skip]
     parts.append('pbc="' + " ".join("T" if p else "F" for p in dataset.pbc[k]) + '"')
     return " ".join(parts)
