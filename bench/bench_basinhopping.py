@@ -30,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
     path = make_mixture_file(args.frames)
     model = ModelOptions(cutoff=8.5, shift=True, device=args.device)
-    dataset, moments = PendingFeaturization([str(path)], Featurization(DataOptions(), model.scheme), worker_count()).result()
+    dataset, moments = PendingFeaturization([str(path)], Featurization(data=DataOptions(), scheme=model.scheme), worker_count()).result()
     truth = np.array([v for s in SPECIES for v in TRUTH[s]])
     start = time.perf_counter()
     plain = fit_dataset(dataset, moments, model, FitSpec(), FitOptions())

@@ -25,7 +25,7 @@ READERS = {
                 "keep_heap_margin()", "read_structures(path)"),
     "pipeline": ("from fitcore.heap import keep_heap_margin\nfrom fitcore.io.inputs import DataOptions\n"
                  "from fitcore.pipeline import PendingFeaturization, Featurization, worker_count\nkeep_heap_margin()",
-                 "PendingFeaturization([path], Featurization(DataOptions(), None), worker_count()).result()"),
+                 "PendingFeaturization([path], Featurization(data=DataOptions(), scheme=None), worker_count()).result()"),
 }
 
 TIMER = """

@@ -75,7 +75,7 @@ def measure_phases(path: Path) -> dict:
     del sys.modules["torch"]
     keep_heap_margin()  # as ljfit's commands run
     start = time.perf_counter()
-    data, moments = PendingFeaturization([str(path)], Featurization(DataOptions(), CutoffScheme(8.5, True)),
+    data, moments = PendingFeaturization([str(path)], Featurization(data=DataOptions(), scheme=CutoffScheme(8.5, True)),
                                      worker_count()).result()
     reduce_s = time.perf_counter() - start
     from fitcore.fit import FitOptions
@@ -91,9 +91,9 @@ def measure_phases(path: Path) -> dict:
     from fitcore.fitting import targets_for
     layout = result.params.layout
     targets = targets_for(data, layout, False)
-    problem = Problem(layout, make_engine(data, moments, model, layout.type_names), targets, Weighting(),
-                      result.params.values, np.ones(len(layout.names), bool),
-                      linear_system(moments, targets, Weighting()))
+    problem = Problem(layout=layout, engine=make_engine(data, moments, model, layout.type_names), targets=targets,
+                      weighting=Weighting(), theta0=result.params.values, free=np.ones(len(layout.names), bool),
+                      system=linear_system(moments, targets, Weighting()))
     x = result.params.values
     evals = []
     for _ in range(20):

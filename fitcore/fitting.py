@@ -16,17 +16,17 @@ from .guess import initial_guess
 from .linear import linear_system
 from .model import offset_design
 from .moments import Moments, pair_type_names, pair_types
-from .params import LJParams, Layout, canonical_mixing
+from .params import Layout, canonical_mixing
 from .problem import Problem, Targets, Weighting
 from .result import FitResult, summarize
 from .spec import FitSpec, ModelOptions
 
 
 def targets_for(dataset: Dataset, layout: Layout, with_forces: bool) -> Targets:
-    return Targets(dataset.energies, dataset.weights, dataset.atoms_per_frame.astype(float),
-                   offset_design(layout, dataset),
-                   dataset.forces if with_forces else None,
-                   dataset.frame_index if with_forces else None)
+    return Targets(energies=dataset.energies, weights=dataset.weights, n_atoms=dataset.atoms_per_frame.astype(float),
+                   offset_design=offset_design(layout, dataset),
+                   forces=dataset.forces if with_forces else None,
+                   atom_frame=dataset.frame_index if with_forces else None)
 
 
 def fit_dataset(dataset: Dataset, moments: Moments, model: ModelOptions, spec: FitSpec, options: FitOptions,
@@ -45,18 +45,18 @@ def fit_dataset(dataset: Dataset, moments: Moments, model: ModelOptions, spec: F
     if mixing == "none":
         layout = _only_present_pairs(layout, moments)
     targets = targets_for(dataset, layout, spec.forces)
-    weighting = Weighting(spec.per_atom, spec.forces, spec.force_weight)
+    weighting = Weighting(per_atom=spec.per_atom, forces=spec.forces, force_weight=spec.force_weight)
     _warn_undetermined_offsets(layout, dataset)
     system = linear_system(moments, targets, weighting)
     guess, guess_notes = initial_guess(layout, system, moments.pair_count)
     start = build_start(layout, guess, notes + guess_notes, spec.init, spec.init_params, list(spec.fixed), spec.bounds)
     engine = make_engine(dataset, moments, model, layout.type_names)
     compressed = system if options.loss == "linear" and model.engine == "moments" else None
-    problem = Problem(layout, engine, targets, weighting, start.theta, start.free, compressed)
+    problem = Problem(layout=layout, engine=engine, targets=targets, weighting=weighting, theta0=start.theta,
+                      free=start.free, system=compressed)
     outcome = run_fit(problem, start, options, progress)
     absent = tuple(n for n, c in zip(pair_type_names(dataset.type_names), moments.pair_count) if c == 0)
-    params = LJParams(layout, start.theta, model.cutoff, model.shift, tail=model.tail)
-    result = summarize(problem, start, outcome, options, params, absent)
+    result = summarize(problem, start, outcome, options, model, absent)
     _warn_poor_fit(result, layout)
     return result
 

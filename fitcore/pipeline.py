@@ -29,7 +29,7 @@ SPLIT_BYTES = 8_000_000  # files above this are read in several pieces
 TASKS_PER_WORKER = 4  # smaller tasks balance better at the end; each costs a little to start and gather
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Featurization:
     """What each piece is featurized to."""
     data: DataOptions

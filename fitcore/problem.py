@@ -27,7 +27,7 @@ from .model import coefficients
 from .params import Layout
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class Targets:
     """Reference data of a fit, per frame and per atom."""
     energies: np.ndarray  # [n_frames] eV
@@ -38,7 +38,7 @@ class Targets:
     atom_frame: np.ndarray | None = None  # [n_atoms] frame of each atom (with forces)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Weighting:
     per_atom: bool = False
     forces: bool = False
@@ -48,7 +48,7 @@ class Weighting:
 class Problem:
     """Residuals and Jacobian as functions of the free parameters (numpy in, numpy out)."""
 
-    def __init__(self, layout: Layout, engine, targets: Targets, weighting: Weighting,
+    def __init__(self, *, layout: Layout, engine, targets: Targets, weighting: Weighting,
                  theta0: np.ndarray, free: np.ndarray, system=None):
         self.layout, self.engine, self.targets, self.weighting = layout, engine, targets, weighting
         self.device, self.dtype = engine.device, engine.dtype

@@ -14,9 +14,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .fit import FitOptions, Outcome, Start
+from .fit import Outcome, Start
 from .params import LJParams, Layout
 from .problem import Problem
+from .spec import FitOptions, ModelOptions
 
 RCOND = 1e-10  # relative singular value below which a direction is undetermined
 CORRELATION_REPORT = 0.9
@@ -119,9 +120,9 @@ def covariance(jac: np.ndarray, rss: float, m: int) -> tuple[np.ndarray, np.ndar
     return cov, undetermined, s2, condition
 
 
-def summarize(problem: Problem, start: Start, outcome: Outcome, options: FitOptions, params_like: LJParams,
+def summarize(problem: Problem, start: Start, outcome: Outcome, options: FitOptions, model: ModelOptions,
               absent_pairs: tuple[str, ...] = ()) -> FitResult:
-    """Statistics, covariance and flags at the solution ``outcome.x``; ``params_like`` gives the cutoff."""
+    """Statistics, covariance and flags at the solution ``outcome.x``; ``model`` gives the cutoff treatment."""
     layout, free = problem.layout, start.free
     theta = start.theta.copy()
     theta[free] = outcome.x
@@ -151,7 +152,7 @@ def summarize(problem: Problem, start: Start, outcome: Outcome, options: FitOpti
     strong = tuple((names[i], names[j], float(correlation[i, j]))
                    for i in range(len(names)) for j in range(i + 1, len(names))
                    if np.isfinite(correlation[i, j]) and abs(correlation[i, j]) >= CORRELATION_REPORT)
-    params = replace(params_like, layout=layout, values=theta, stderr=stderr)
+    params = LJParams(layout, theta, model.cutoff, model.shift, stderr, tail=model.tail)
     return FitResult(params=params, initial=start.theta, free=free, correlation=correlation, flags=flags,
                      energy=energy, forces=forces_stats, per_atom=problem.weighting.per_atom, optimizer=optimizer,
                      energy_pred=energies, energy_ref=problem.targets.energies, absent_pairs=absent_pairs,

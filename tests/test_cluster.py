@@ -49,7 +49,7 @@ def expected(paths, scheme, with_forces):
 def test_cluster_gives_the_moments_of_one_process(local_cluster, many_pieces, with_forces):
     paths = [str(CUBIC), str(SLAB)]
     scheme = CutoffScheme(8.5, True)
-    job = Featurization(DataOptions(), scheme, with_forces=with_forces, coordinates=False)
+    job = Featurization(data=DataOptions(), scheme=scheme, with_forces=with_forces, coordinates=False)
     pending = cluster.ClusterFeaturization(paths, job, cluster.Scheduler(address=local_cluster.scheduler_address))
     assert len(pending.futures) > 2  # the files were cut into pieces (on the workers) and spread
     dataset, moments = pending.result()
@@ -75,7 +75,7 @@ def test_a_worker_killed_mid_run_is_survived(local_cluster, watcher, many_pieces
     for k in range(6):  # enough tasks that both workers have some when one is killed
         paths += [shutil.copy(SLAB, tmp_path / f"slab{k}.extxyz"), shutil.copy(CUBIC, tmp_path / f"cubic{k}.extxyz")]
     scheme = CutoffScheme(12.0, True)
-    job = Featurization(DataOptions(), scheme, coordinates=False)
+    job = Featurization(data=DataOptions(), scheme=scheme, coordinates=False)
     pids = watcher.run(os.getpid)
     pending = cluster.ClusterFeaturization([str(p) for p in paths], job,
                                        cluster.Scheduler(address=local_cluster.scheduler_address))

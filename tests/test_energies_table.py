@@ -73,7 +73,7 @@ def test_join_table_wins_over_file_energies(tmp_path, frames_path):
 
 def test_load_dataset_with_table(tmp_path, frames_path):
     path = table(tmp_path, "name,energy\nb,-47.0\n")
-    dataset = load_dataset([frames_path], DataOptions(ReadOptions(energy_unit="kcal/mol"), energies=path))
+    dataset = load_dataset([frames_path], DataOptions(read=ReadOptions(energy_unit="kcal/mol"), energies=path))
     kcal = ENERGY_UNITS["kcal/mol"]
     np.testing.assert_allclose(dataset.energies, np.array([-1.0, -47.0, -3.0]) * kcal, rtol=1e-15)
 

@@ -132,7 +132,8 @@ def problem_for(rng, forces=True, offset="per-species", mixing="lorentz-berthelo
     engine = make_engine(dataset, moments, model, layout.type_names)
     targets = targets_for(dataset, layout, forces)
     system = linear_system(moments, targets, weighting) if compressed else None
-    return Problem(layout, engine, targets, weighting, theta, free, system), theta[free]
+    return Problem(layout=layout, engine=engine, targets=targets, weighting=weighting, theta0=theta, free=free,
+                   system=system), theta[free]
 
 
 @pytest.mark.parametrize("mixing", ["lorentz-berthelot", "geometric", "sixthpower"])

@@ -32,7 +32,7 @@ def test_parts_cover_the_file_exactly(data_dir):
 @pytest.mark.parametrize("with_forces", [False, True])
 def test_workers_equal_one_process(data_dir, small_thresholds, with_forces):
     paths = [str(data_dir / "oracle_cubic.extxyz"), str(data_dir / "oracle_slab.extxyz")]
-    job = Featurization(DataOptions(), CutoffScheme(8.5, True), with_forces=with_forces)
+    job = Featurization(data=DataOptions(), scheme=CutoffScheme(8.5, True), with_forces=with_forces)
     pending = PendingFeaturization(paths, job, workers=2)
     assert pending.parallel and len(pending.futures) == 2 * pipeline.TASKS_PER_WORKER
     dataset, moments = pending.result()
@@ -52,7 +52,7 @@ def test_files_with_different_types_are_merged(tmp_path, small_thresholds):
     a, b = tmp_path / "a.xyz", tmp_path / "b.xyz"
     a.write_text("2\nenergy=-1\nAr 0 0 0\nAr 0 0 3.8\n")
     b.write_text("2\nenergy=-2\nXe 0 0 0\nKr 0 0 4.0\n")
-    job = Featurization(DataOptions(), CutoffScheme(None))
+    job = Featurization(data=DataOptions(), scheme=CutoffScheme(None))
     dataset, moments = PendingFeaturization([str(a), str(b)], job, workers=2).result()
     assert dataset.type_names == ("Ar", "Kr", "Xe")
     assert moments.pair_count.tolist() == [1, 0, 0, 0, 1, 0]  # Ar-Ar and Kr-Xe, in the merged columns
@@ -65,12 +65,12 @@ def test_a_worker_error_is_the_first_bad_place(tmp_path, small_thresholds):
         path = tmp_path / f"f{k}.xyz"
         path.write_text(text)
         files.append(str(path))
-    job = Featurization(DataOptions(ReadOptions()), CutoffScheme(None))
+    job = Featurization(data=DataOptions(read=ReadOptions()), scheme=CutoffScheme(None))
     with pytest.raises(InputError, match=r"f1\.xyz:4: .*'x'"):
         PendingFeaturization(files, job, workers=2).result()
 
 
 def test_missing_cutoff_message_says_where_it_comes_from(data_dir, small_thresholds):
-    job = Featurization(DataOptions(), CutoffScheme(None), cutoff_needed="a cutoff in p.json")
+    job = Featurization(data=DataOptions(), scheme=CutoffScheme(None), cutoff_needed="a cutoff in p.json")
     with pytest.raises(InputError, match="periodic frames need a cutoff in p.json"):
         PendingFeaturization([str(data_dir / "oracle_cubic.extxyz")], job, workers=2).result()

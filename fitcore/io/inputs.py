@@ -11,7 +11,7 @@ from .energies import join_energies, read_energy_table
 from .xyz import ReadOptions, read_structures
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DataOptions:
     read: ReadOptions = ReadOptions()
     energies: str | None = None  # energies table path
