@@ -49,7 +49,8 @@ def _units(kw: dict) -> Units:
 def _data(kw: dict, units: Units) -> DataOptions:
     read = ReadOptions(energy_key=kw["energy_key"], type_key=kw["type_key"], fragment_key=kw["fragment_key"],
                        length_unit=units.length, energy_unit=units.energy)
-    return DataOptions(read=read, energies=kw["energies"], fragment_split=kw["fragment_split"])
+    return DataOptions(read=read, energies=kw["energies"], fragment_split=kw["fragment_split"],
+                       site_types=kw.get("site_types"))
 
 
 def _model(kw: dict, cutoff: float | None, shift: bool) -> ModelOptions:

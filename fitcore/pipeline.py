@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from .dataset import Dataset, concat, for_fitting
-from .io.inputs import DataOptions, split_fragments
+from .io.inputs import DataOptions, assign_site_types, split_fragments
 from .io.xyz import FilePart, frame_parts, read_structures
 from .moments import CutoffScheme, Moments, compute_moments, concat_moments, remap_types
 from .neighbors import check_cutoff
@@ -49,6 +49,8 @@ def featurize_pieces(pieces: list[Piece], job: Featurization) -> tuple[Dataset, 
     dataset = concat([read_structures(path, job.data.read, part) for path, part in pieces])
     if job.data.fragment_split is not None:
         dataset = split_fragments(dataset, job.data.fragment_split)
+    if job.data.site_types is not None:
+        dataset = assign_site_types(dataset, job.data.site_types)
     if job.scheme is None:
         return dataset, None
     check_cutoff(dataset, job.scheme.radius, job.cutoff_needed)
