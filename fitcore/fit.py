@@ -1,11 +1,22 @@
-"""Fitting drivers: scipy least_squares, and basin-hopping around it.
+"""Fitting drivers: scipy least_squares from one or several starts, and basin-hopping around it.
 
 Both work on the free entries x of theta (layout order; eV, Å) and take the exact
-Jacobian from ``Problem.jacobian``. Basin-hopping steps in a scaled space
-z = (log epsilon, sigma / Å, offset / eV): a step of 0.5 changes epsilon by a
-factor up to e^0.5 and sigma by up to 0.5 Å. Each hop's local minimisation is the
-same least_squares, and its temperature is relative to the cost of the first local
-minimum (a hop that doubles the cost is accepted with probability e^-1/T).
+Jacobian from ``Problem.jacobian``.
+
+Multistart: besides the start given (the data-driven guess, or the user's values), a
+fit may get extra starting points (UFF values, when the types are elements: see
+fitting.py). Each runs the full least_squares; the lowest cost wins, and the distinct
+minima found are kept in the outcome with the start they came from.
+
+Basin-hopping steps in a scaled space z = (log epsilon, sigma / Å, offset / eV): a
+step of 0.5 changes epsilon by a factor up to e^0.5 and sigma by up to 0.5 Å. Its
+temperature is relative to the cost of the first local minimum (a hop that doubles
+the cost is accepted with probability e^-1/T). Each hop's local fit is cheap by
+design: MINPACK's Levenberg-Marquardt (C, no per-iteration Python) in log epsilon and
+log sigma, which keeps them positive without bounds, to a relative tolerance of 1e-8
+(``HOP_TOL``); only the best minimum is then polished by the least_squares the user
+chose, with bounds. With user bounds (--bound) or a robust loss the hops run trf (tolerance
+1e-10) within the bounds.
 """
 from dataclasses import dataclass, field
 
@@ -17,6 +28,7 @@ from .params import KINDS, LJParams, Layout
 from .problem import Problem
 from .spec import ALGORITHMS, LOSSES, METHODS, FitOptions  # noqa: F401  (re-exported)
 
+
 @dataclass(frozen=True)
 class Start:
     """Where a fit starts: full theta, which entries are free, bounds, and where values came from."""
@@ -27,6 +39,18 @@ class Start:
     origin: tuple[str, ...]  # "data", "user", "file" or "default" per parameter
     notes: tuple[str, ...] = ()
     user_bounds: bool = False  # bounds given by the user, beyond the default epsilon, sigma > 0
+
+
+HOP_TOL = 1e-8  # ftol, xtol, gtol of the local fits inside basin-hopping
+
+
+@dataclass(frozen=True)
+class Minimum:
+    """A local minimum: cost (half the weighted squared residuals), free parameters, where it started."""
+    cost: float
+    x: np.ndarray
+    origin: str  # "data", "user", "uff", "hop"
+    rmse: float | None = None  # of the energies (per atom with per_atom), filled in by fitting.py
 
 
 @dataclass
@@ -41,8 +65,9 @@ class Outcome:
     success: bool
     active_mask: np.ndarray
     seed: int | None = None
-    minima: list = field(default_factory=list)  # basin-hopping: distinct (cost, x) local minima, best first
+    minima: list = field(default_factory=list)  # distinct Minimum found (multistart, basin-hopping), best first
     hops: int = 0
+    origin: str = "data"  # the start whose minimum this is
 
 
 def layout_for(type_names: tuple[str, ...], mixing: str, offset: str, species: tuple[str, ...],
@@ -126,12 +151,30 @@ def check_problem(problem: Problem, start: Start, options: FitOptions) -> np.nda
     return x0
 
 
-def run_fit(problem: Problem, start: Start, options: FitOptions, progress=None) -> Outcome:
-    """Minimise the residuals: least_squares, or basin-hopping when options.method says so."""
+def run_fit(problem: Problem, start: Start, options: FitOptions, progress=None,
+            extra_starts: tuple[tuple[str, np.ndarray], ...] = ()) -> Outcome:
+    """Minimise the residuals: least_squares from ``start`` and each of ``extra_starts`` ((origin, theta)
+    pairs; only their free entries are used) keeping the lowest cost, or basin-hopping when
+    options.method says so (the extra starts' minima join its hops)."""
     x0 = check_problem(problem, start, options)
+    first = _least_squares(problem, start, options, x0)
+    first.origin = _origin(start)
+    runs = [first]
+    for origin, theta in (extra_starts if options.multistart else ()):
+        run = _least_squares(problem, start, options, _interior(theta[start.free], start))
+        run.origin = origin
+        runs.append(run)
     if options.method == "basinhopping":
-        return _basinhopping(problem, start, options, x0, progress)
-    return _least_squares(problem, start, options, x0)
+        return _basinhopping(problem, start, options, runs, progress)
+    best = min(runs, key=lambda r: r.cost)
+    best.minima = distinct_minima(runs)
+    best.nfev, best.njev = sum(r.nfev for r in runs), sum(r.njev for r in runs)
+    return best
+
+
+def _origin(start: Start) -> str:
+    free = [o for o, f in zip(start.origin, start.free) if f]
+    return "data" if all(o == "data" for o in free) else "user"
 
 
 def _bounds(start: Start, options: FitOptions):
@@ -174,40 +217,76 @@ def _z_maps(problem: Problem, start: Start):
     return to_z, to_x
 
 
-def _basinhopping(problem: Problem, start: Start, options: FitOptions, x0: np.ndarray, progress) -> Outcome:
+def _basinhopping(problem: Problem, start: Start, options: FitOptions, starts: list[Outcome],
+                  progress) -> Outcome:
     seed = options.seed if options.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
     rng = np.random.default_rng(seed)
     to_z, to_x = _z_maps(problem, start)
     local_runs: list[Outcome] = []
-    lsq_options = FitOptions(algorithm=options.algorithm, loss=options.loss, f_scale=options.f_scale,
-                             ftol=max(options.ftol, 1e-10), xtol=max(options.xtol, 1e-10),
-                             gtol=max(options.gtol, 1e-10), max_nfev=options.max_nfev)
-
-    first = _least_squares(problem, start, lsq_options, x0)
+    first = starts[0]
     scale = max(first.cost, 1e-300)  # costs are seen by basinhopping relative to the first minimum
+    hop_fit = _log_space_fit if _log_space_allowed(start, options) else _bounded_hop_fit
 
     def cost(z):
         return 0.5 * problem.residual_sum_of_squares(to_x(z)) / scale
 
     def local(fun, z0, args=(), **unused) -> OptimizeResult:
-        run = _least_squares(problem, start, lsq_options, _interior(to_x(z0), start))
+        run = hop_fit(problem, start, options, _interior(to_x(z0), start))
         local_runs.append(run)
         return OptimizeResult(x=to_z(run.x), fun=run.cost / scale, success=run.success, nfev=run.nfev)
 
     def callback(z, f, accepted):
         if progress is not None:
-            progress(len(local_runs) - 1, options.niter, min(r.cost for r in local_runs + [first]))
+            progress(len(local_runs) - 1, options.niter, min(r.cost for r in local_runs + starts))
 
     hop = _Hop(options.step_size, rng)
-    basinhopping(cost, to_z(first.x), niter=options.niter, T=options.temperature, stepsize=options.step_size,
+    best_start = min(starts, key=lambda r: r.cost)
+    basinhopping(cost, to_z(best_start.x), niter=options.niter, T=options.temperature, stepsize=options.step_size,
                  minimizer_kwargs={"method": local}, take_step=hop, callback=callback, rng=rng)
-    runs = [first] + local_runs
+    runs = starts + local_runs
     best = min(runs, key=lambda r: r.cost)
-    polished = _least_squares(problem, start, options, best.x)
+    polished = _least_squares(problem, start, options, _interior(best.x, start))
+    polished.origin = best.origin
     polished.nfev += sum(r.nfev for r in runs)
     polished.njev += sum(r.njev for r in runs)
     polished.seed, polished.minima, polished.hops = seed, distinct_minima(runs), options.niter
     return polished
+
+
+def _log_space_allowed(start: Start, options: FitOptions) -> bool:
+    """Hops run unbounded in log epsilon, log sigma unless the user set bounds or a robust loss (not in lm)."""
+    return not start.user_bounds and options.loss == "linear"
+
+
+def _log_space_fit(problem: Problem, start: Start, options: FitOptions, x0: np.ndarray) -> Outcome:
+    """Levenberg-Marquardt (MINPACK) in u = log x for epsilon and sigma, x for offsets: positive by
+    construction, no bounds needed; the Jacobian is J_x diag(dx/du)."""
+    positive = np.arange(len(start.theta))[start.free] < problem.layout.n_lj
+
+    def to_x(u):
+        return np.where(positive, np.exp(np.clip(u, -700, 700)), u)
+
+    def jacobian(u):
+        x = to_x(u)
+        return problem.jacobian(x) * np.where(positive, x, 1.0)
+
+    u0 = np.where(positive, np.log(np.maximum(x0, 1e-300)), x0)
+    with np.errstate(all="ignore"):
+        result = least_squares(lambda u: problem.residuals(to_x(u)), u0, jac=jacobian, method="lm",
+                               ftol=HOP_TOL, xtol=HOP_TOL, gtol=HOP_TOL, max_nfev=options.max_nfev)
+    x = to_x(result.x)
+    cost = 0.5 * problem.residual_sum_of_squares(x) if np.all(np.isfinite(result.fun)) else np.inf
+    return Outcome(x, cost, int(result.nfev), int(result.njev or result.nfev), int(result.status),
+                   str(result.message), bool(result.status > 0), np.zeros(len(x), int), origin="hop")
+
+
+def _bounded_hop_fit(problem: Problem, start: Start, options: FitOptions, x0: np.ndarray) -> Outcome:
+    hop_options = FitOptions(algorithm="trf" if options.algorithm == "lm" else options.algorithm, loss=options.loss,
+                             f_scale=options.f_scale, ftol=max(options.ftol, 1e-10), xtol=max(options.xtol, 1e-10),
+                             gtol=max(options.gtol, 1e-10), max_nfev=options.max_nfev)
+    run = _least_squares(problem, start, hop_options, x0)
+    run.origin = "hop"
+    return run
 
 
 def _interior(x: np.ndarray, start: Start) -> np.ndarray:
@@ -217,10 +296,14 @@ def _interior(x: np.ndarray, start: Start) -> np.ndarray:
     return np.clip(x, lower + 1e-10 * span, upper - 1e-10 * span)
 
 
-def distinct_minima(runs: list[Outcome], rtol: float = 1e-3) -> list[tuple[float, np.ndarray]]:
-    """Local minima whose parameters differ by more than ``rtol`` (relative), best first."""
-    minima: list[tuple[float, np.ndarray]] = []
+def distinct_minima(runs: list[Outcome], rtol: float = 1e-3, cost_rtol: float = 1e-8) -> list[Minimum]:
+    """Local minima whose parameters differ by more than ``rtol`` and costs by more than ``cost_rtol``
+    (relative; equal costs at other parameters are one valley the data do not determine), best first."""
+    minima: list[Minimum] = []
+
+    def same(run, m):
+        return np.allclose(run.x, m.x, rtol=rtol, atol=0) or abs(run.cost - m.cost) <= cost_rtol * abs(m.cost)
     for run in sorted(runs, key=lambda r: r.cost):
-        if not any(np.allclose(run.x, x, rtol=rtol, atol=0) for _, x in minima):
-            minima.append((run.cost, run.x))
+        if np.isfinite(run.cost) and not any(same(run, m) for m in minima):
+            minima.append(Minimum(cost=float(run.cost), x=run.x, origin=run.origin))
     return minima

@@ -54,11 +54,59 @@ def fit_dataset(dataset: Dataset, moments: Moments, model: ModelOptions, spec: F
     compressed = system if options.loss == "linear" and model.engine == "moments" else None
     problem = Problem(layout=layout, engine=engine, targets=targets, weighting=weighting, theta0=start.theta,
                       free=start.free, system=compressed)
-    outcome = run_fit(problem, start, options, progress)
+    outcome = run_fit(problem, start, options, progress, extra_starts(layout, start))
+    outcome.minima = [_with_rmse(problem, m) for m in outcome.minima[:MINIMA_REPORTED]]
     absent = tuple(n for n, c in zip(pair_type_names(dataset.type_names), moments.pair_count) if c == 0)
     result = summarize(problem, start, outcome, options, model, absent)
+    result = _flag_implausible(_note_minima(result))
     _warn_poor_fit(result, layout)
     return result
+
+
+MINIMA_REPORTED = 20
+
+
+def extra_starts(layout: Layout, start) -> tuple[tuple[str, np.ndarray], ...]:
+    """Starting points besides the data guess: UFF values, when every type is a chemical element."""
+    from .uff import uff_start
+    theta = uff_start(layout, start.theta, start.origin)
+    return (("uff", theta),) if theta is not None else ()
+
+
+def _with_rmse(problem: Problem, minimum):
+    import torch
+    with torch.no_grad():
+        energies = problem.predict(problem.theta(minimum.x))[0].cpu().numpy()
+    per = problem.targets.n_atoms if problem.weighting.per_atom else 1.0
+    return replace(minimum, rmse=float(np.sqrt(np.mean(((energies - problem.targets.energies) / per) ** 2))))
+
+
+def _note_minima(result: FitResult) -> FitResult:
+    """A note when the starts (data guess, UFF, ...) ended in different minima."""
+    minima = [m for m in result.optimizer.minima if m.origin != "hop"]
+    if len(minima) < 2:
+        return result
+    kept, others = minima[0], minima[1:]
+    text = "; ".join(f"cost {m.cost:.4g}, RMSE {m.rmse:.4g} eV from the {_start_name(m.origin)}" for m in others)
+    note = (f"the starts ended in {len(minima)} different minima: kept cost {kept.cost:.4g}, RMSE {kept.rmse:.4g} eV "
+            f"(from the {_start_name(kept.origin)}); also {text}")
+    return replace(result, notes=result.notes + (note,))
+
+
+def _start_name(origin: str) -> str:
+    return {"data": "data guess", "user": "given values", "uff": "UFF values"}.get(origin, origin)
+
+
+def _flag_implausible(result: FitResult) -> FitResult:
+    """Adds the flag "implausible" to free epsilon and sigma outside plausibility.PLAUSIBLE, with a warning."""
+    from .plausibility import implausible, implausible_message
+    layout, theta = result.params.layout, result.params.values
+    flagged = implausible(layout, theta, result.free)
+    if not flagged.any():
+        return result
+    warnings.warn(LjfitWarning(implausible_message(layout, theta, flagged)), stacklevel=3)
+    flags = tuple(f + ("implausible",) if bad else f for f, bad in zip(result.flags, flagged))
+    return replace(result, flags=flags)
 
 
 def _warn_poor_fit(result: FitResult, layout: Layout) -> None:

@@ -16,13 +16,15 @@ differences anywhere.
 
 Given a compressed ``LinearSystem`` (linear.py: the linear loss only), the residuals
 are R c - z instead, k of them whatever the data size, with the same sum of squares
-up to a constant and the same J^T J.
+up to a constant and the same J^T J; they and their Jacobian R dc/dx are then computed
+in numpy by coefficient_map.py (closed form, no torch call per evaluation).
 """
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from .coefficient_map import CoefficientMap
 from .model import coefficients
 from .params import Layout
 
@@ -63,6 +65,9 @@ class Problem:
         self.system = system
         if system is not None:
             self.matrix, self.target = as_t(system.matrix), as_t(system.target)
+            self.coefficient_map = CoefficientMap(layout)  # numpy: no torch overhead per evaluation
+            self.theta0_np = np.asarray(theta0, float).copy()
+        self._last = None
         self.use_forces = weighting.forces and weighting.force_weight > 0 and targets.forces is not None
         if self.use_forces:
             atoms = np.flatnonzero(np.isfinite(targets.forces[:, 0]))
@@ -104,9 +109,20 @@ class Problem:
 
     def residuals(self, x) -> np.ndarray:
         if self.system is not None:
-            with torch.no_grad():
-                return (self.matrix @ self._coefficient_vector(self.theta(x)) - self.target).cpu().numpy()
+            with np.errstate(all="ignore"):  # inf or NaN coefficients: reported by the fit's checks
+                return self.system.matrix @ self._coefficients(x)[0] - self.system.target
         return self._full_residuals(x)
+
+    def _coefficients(self, x) -> tuple[np.ndarray, np.ndarray]:
+        """c and dc/dx (free columns) at x; the last one is kept (least_squares asks for both at one x)."""
+        x = np.array(x, float)
+        if self._last is None or not np.array_equal(self._last[0], x):
+            theta = self.theta0_np.copy()
+            theta[self.free] = x
+            with np.errstate(all="ignore"):  # overflow gives inf residuals, which the fit's checks report
+                c, dc = self.coefficient_map(theta)
+            self._last = (x, c, dc[:, self.free])
+        return self._last[1], self._last[2]
 
     def _full_residuals(self, x) -> np.ndarray:
         with torch.no_grad():
@@ -117,11 +133,11 @@ class Problem:
         return torch.cat(parts).cpu().numpy()
 
     def jacobian(self, x) -> np.ndarray:
+        if self.system is not None:
+            return self.system.matrix @ self._coefficients(x)[1]
         theta = self.theta(x)
         dc12, dc6 = self._coefficient_jacobian(theta)
         doffset = torch.eye(len(theta), dtype=self.dtype, device=self.device)[self.n_lj:][:, self.free_index]
-        if self.system is not None:
-            return (self.matrix @ torch.cat([dc12, dc6, doffset])).cpu().numpy()
         with torch.no_grad():
             energy = self.engine.energies(dc12, dc6) + self.offset_design @ doffset
             parts = [self.energy_scale[:, None] * energy]
@@ -129,11 +145,6 @@ class Problem:
                 forces = self.engine.forces(dc12, dc6)[self.force_atoms]  # [n, 3, n_free]
                 parts.append((self.force_scale[:, None, None] * forces).reshape(-1, self.n_free))
         return torch.cat(parts).cpu().numpy()
-
-    def _coefficient_vector(self, theta: torch.Tensor) -> torch.Tensor:
-        """c = (C12, C6, offsets): what the compressed residuals are linear in."""
-        c12, c6 = coefficients(self.layout, theta)
-        return torch.cat([c12, c6, theta[self.n_lj:]])
 
     def _coefficient_jacobian(self, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """dC12/dx, dC6/dx [n_pair_types, n_free] by reverse-mode autograd through the parameter map."""

@@ -76,10 +76,12 @@ def fit_report(result: FitResult, units: Units, provenance: Provenance) -> FitRe
                "seed": opt.seed, "statistics": statistics,
                "flags": {n: list(f) for n, f in zip(params.names, result.flags) if f},
                "strong_correlations": [[a, b, c] for a, b, c in result.strong_correlations],
-               "absent_pairs": list(result.absent_pairs), "notes": list(result.notes)}
+               "absent_pairs": list(result.absent_pairs), "notes": list(result.notes),
+               "minima": [{"cost": m.cost, "rmse": None if m.rmse is None else m.rmse / units.energy_factor,
+                           "origin": m.origin} for m in opt.minima]}
     if opt.method == "basinhopping":
         section["basinhopping"] = {"hops": opt.hops, "distinct_minima": len(opt.minima),
-                                   "minima_costs": [c for c, _ in opt.minima[:20]]}
+                                   "minima_costs": [m.cost for m in opt.minima[:20]]}
     document = {**params_to_dict(params, units.energy, units.length), "fit": section}
     return FitReport(units=units, parameters=rows, energy=energy, energy_unit=energy_unit, forces=forces,
                      optimizer=opt, lines=tuple(_lines(result, params.layout.mixing)), document=document,
@@ -93,7 +95,7 @@ def _lines(result: FitResult, mixing: str) -> list[str]:
              f"(half the weighted squared residuals, eV and Å); {opt.n_residuals} residuals, "
              f"{opt.n_free} free parameters"]
     if opt.method == "basinhopping":
-        costs = ", ".join(f"{c:.4g}" for c, _ in opt.minima[:5])
+        costs = ", ".join(f"{m.cost:.4g}" for m in opt.minima[:5])
         lines.append(f"basin-hopping: {opt.hops} hops, seed {opt.seed}, {len(opt.minima)} distinct minima, "
                      f"costs {costs}")
     lines += [f"correlation {a} ~ {b}: {c:+.3f}" for a, b, c in result.strong_correlations]

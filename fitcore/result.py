@@ -67,7 +67,7 @@ class OptimizerInfo:
     jacobian_condition: float
     seed: int | None = None
     hops: int = 0  # basin-hopping
-    minima: tuple[tuple[float, np.ndarray], ...] = ()  # basin-hopping: distinct (cost, x), best first
+    minima: tuple = ()  # distinct fit.Minimum (cost, x, origin, rmse) from the starts and hops, best first
 
     @property
     def dof(self) -> int:

@@ -75,3 +75,4 @@ class FitOptions:
     step_size: float = 1.0  # basin-hopping step in z space
     temperature: float = 1.0  # relative to the first local minimum's cost
     seed: int | None = None  # None: drawn at random, and recorded in the result
+    multistart: bool = True  # also start from UFF values when the types are elements (fit.py, fitting.py)

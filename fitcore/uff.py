@@ -56,3 +56,22 @@ def all_elements(types) -> bool:
     """Whether every type is an element UFF knows (the condition for UFF starting points and priors)."""
     table = uff_table()
     return len(types) > 0 and all(t in table for t in types)
+
+
+def uff_start(layout: Layout, theta: np.ndarray, origin: tuple[str, ...]) -> np.ndarray | None:
+    """``theta`` with every epsilon and sigma that came from the data (origin "data") replaced by its UFF
+    value (pairs: UFF's geometric mixing); None when the types are not all elements or nothing changes."""
+    if not all_elements(layout.type_names):
+        return None
+    table = uff_params(layout.type_names)
+    eps, sigma = table.pair_table()
+    out = np.array(theta, float)
+    if layout.per_type:
+        ie, is_ = layout.eps_sigma_index()
+        out[ie], out[is_] = table.values[0::2], table.values[1::2]
+    ie, is_ = layout.pair_index()
+    for k, (a, b) in enumerate(layout.pairs):
+        out[ie[k]], out[is_[k]] = eps[a, b], sigma[a, b]
+    from_data = np.array([o == "data" for o in origin]) & (np.arange(len(out)) < layout.n_lj)
+    out = np.where(from_data, out, theta)
+    return out if np.any(out != theta) else None
