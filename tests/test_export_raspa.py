@@ -3,6 +3,8 @@
 RASPA comes from PyPI RASPA2 (tests/install_engines.sh, run by `make test`); without it the
 engine tests skip. Names that RASPA could confuse (S and Si) get their own parameters.
 """
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -13,6 +15,7 @@ from test_export_gromacs import CASES, SPECIES, frames, params_dict, predicted
 
 from fitcore.io.export.raspa import raspa_files
 from fitcore.io.params_file import params_from_dict
+from fitcore.params import LJParams
 from fitcore.units import energy_factor
 
 needs_raspa = pytest.mark.skipif(simulate_binary() is None, reason=raspa_unavailable_reason())
@@ -151,3 +154,16 @@ def test_tail_correction_in_raspa(rng, tmp_path, case):
     theirs = raspa_energies(structures, force_field, tuple(SPECIES), data["cutoff"], tmp_path / "raspa")
     ours = predicted(tmp_path, structures, params_path)
     np.testing.assert_allclose(theirs, ours, rtol=1e-9, atol=1e-9)  # eV; totals can cancel to ~0.05 eV
+
+
+@pytest.mark.skipif("charges" not in {f.name for f in dataclasses.fields(LJParams)},
+                    reason="params files have no charges section on this branch yet")
+def test_charges_of_the_params_file_go_to_pseudo_atoms_and_atomtypes(tmp_path):
+    data = params_dict() | {"charges": {"Ar": 0.25, "Kr": -0.5, "Xe": 0.25}}
+    params_path = write_json(tmp_path / "p.json", data)
+    invoke(["export", params_path, "--to", "raspa", "-o", tmp_path / "ff"])
+    rows = {line.split()[0]: line.split() for line in (tmp_path / "ff" / "pseudo_atoms.def").read_text().splitlines()[3:]}
+    assert {name: float(row[6]) for name, row in rows.items()} == data["charges"]
+    top = invoke(["export", params_path, "--to", "gromacs"]).stdout.splitlines()
+    start = top.index("[ atomtypes ]") + 2
+    assert {line.split()[0]: float(line.split()[3]) for line in top[start:start + 3]} == data["charges"]

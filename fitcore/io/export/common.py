@@ -50,3 +50,8 @@ def require_lj(params: LJParams, code: str, source: str) -> None:
     if params.form.name != "lj":
         raise InputError(f"{source}: the {code} export writes the 12-6 Lennard-Jones form only, and these "
                          f"parameters are of potential {params.form.label} (LAMMPS has its pair style: --to lammps)")
+
+
+def type_charges(params: LJParams) -> dict[str, float]:
+    """type -> charge (e) from the params file's ``charges`` section; empty without one."""
+    return dict(getattr(params, "charges", None) or {})

@@ -19,7 +19,7 @@ from ...elements import ATOMIC_MASS
 from ...errors import InputError, LjfitWarning
 from ...params import LJParams
 from ...units import energy_factor, length_factor
-from .common import element_of, pair_parameters, require_lj, type_values
+from .common import element_of, pair_parameters, require_lj, type_charges, type_values
 
 COMB_RULE = {"lorentz-berthelot": 2, "geometric": 3}  # every other mixing: rule 1 with C6/C12
 TO_KJ = energy_factor("eV") / energy_factor("kJ/mol")
@@ -72,11 +72,11 @@ def gromacs_topology(params: LJParams, source: str = "", cutoff: float | None = 
     lines += ["", "[ defaults ]", "; nbfunc  comb-rule  gen-pairs  fudgeLJ  fudgeQQ",
               f"  1       {rule}          no         1.0      1.0",
               "", "[ atomtypes ]", f"; name  at.num  mass  charge  ptype  {columns}"]
-    base = type_values(params)
+    base, charges = type_values(params), type_charges(params)
     for name, (eps, sigma) in zip(layout.type_names, base):
         number, mass = _atom(name)
         v, w = _vw(eps, sigma, rule) if np.isfinite(eps) else (0.0, 0.0)
-        lines.append(f"  {name}  {number}  {mass:.6g}  0.0  A  {v:.10g}  {w:.10g}")
+        lines.append(f"  {name}  {number}  {mass:.6g}  {charges.get(name, 0.0):.10g}  A  {v:.10g}  {w:.10g}")
     rows = [(a, b, eps, sigma) for a, b, eps, sigma in pair_parameters(params)
             if (a, b) in layout.pairs or (rule == 1 and a != b)]
     if rows:

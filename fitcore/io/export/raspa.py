@@ -20,7 +20,7 @@ from ...elements import ATOMIC_MASS
 from ...errors import InputError, LjfitWarning
 from ...params import LJParams
 from ...units import energy_factor
-from .common import element_of, pair_parameters, require_lj, type_values
+from .common import element_of, pair_parameters, require_lj, type_charges, type_values
 
 RASPA_MIXING = {"lorentz-berthelot": "Lorentz-Berthelot", "geometric": "Jorgensen"}  # every other: LB + all pairs
 TO_KELVIN = 1.0 / energy_factor("K")
@@ -118,9 +118,8 @@ def pseudo_atoms_def(params: LJParams, charges: dict[str, float] | None = None) 
     return "\n".join(lines) + "\n"
 
 
-def raspa_files(params: LJParams, source: str = "", cutoff: float | None = None,
-                charges: dict[str, float] | None = None) -> dict[str, str]:
-    """{file name: text} of the three RASPA force field files; ``charges`` in e per type name."""
+def raspa_files(params: LJParams, source: str = "", cutoff: float | None = None) -> dict[str, str]:
+    """{file name: text} of the three RASPA force field files; charges (e) from the params file's."""
     require_lj(params, "RASPA", source)
     check_names(params.layout.type_names, source)
     if params.layout.offset != "none":
@@ -128,4 +127,4 @@ def raspa_files(params: LJParams, source: str = "", cutoff: float | None = None,
                       stacklevel=2)
     return {"force_field_mixing_rules.def": mixing_rules_def(params, source, cutoff),
             "force_field.def": force_field_def(params),
-            "pseudo_atoms.def": pseudo_atoms_def(params, charges)}
+            "pseudo_atoms.def": pseudo_atoms_def(params, type_charges(params))}
