@@ -89,10 +89,12 @@ def fit_config(kw: dict) -> RunConfig:
     spec = FitSpec(mixing=kw["mixing"], offset=kw["offset"], init=in_internal,
                    init_params=read_params(kw["init_file"])[0] if kw["init_file"] not in (None, "uff") else None,
                    fixed=tuple(kw["fix"]),
-                   bounds=bounds, forces=kw["forces"], force_weight=kw["force_weight"], per_atom=kw["per_atom"])
+                   bounds=bounds, forces=kw["forces"], force_weight=kw["force_weight"], per_atom=kw["per_atom"],
+                   prior=kw["prior"], prior_width=kw["prior_width"], prior_weight=kw["prior_weight"])
     options = FitOptions(method=kw["method"], algorithm=kw["algorithm"], loss=kw["loss"], f_scale=kw["f_scale"],
                          ftol=kw["ftol"], xtol=kw["xtol"], gtol=kw["gtol"], max_nfev=kw["max_nfev"], niter=kw["niter"],
-                         step_size=kw["step_size"], temperature=kw["temperature"], seed=kw["seed"])
+                         step_size=kw["step_size"], temperature=kw["temperature"], seed=kw["seed"],
+                         multistart=kw["multistart"])
     cutoff = None if kw["cutoff"] is None else kw["cutoff"] * units.length_factor
     outputs = Outputs(params=kw["output"], residuals=kw["residuals"], plot=kw["plot"])
     return _base(kw, _model(kw, cutoff, kw["shift"]), spec=spec, fit_options=options, outputs=outputs)

@@ -49,7 +49,7 @@ class Minimum:
     """A local minimum: cost (half the weighted squared residuals), free parameters, where it started."""
     cost: float
     x: np.ndarray
-    origin: str  # "data", "user", "uff", "hop"
+    origin: str  # "data", "user", "uff", "prior", "hop"
     rmse: float | None = None  # of the energies (per atom with per_atom), filled in by fitting.py
 
 

@@ -55,15 +55,49 @@ def fit_dataset(dataset: Dataset, moments: Moments, model: ModelOptions, spec: F
     problem = Problem(layout=layout, engine=engine, targets=targets, weighting=weighting, theta0=start.theta,
                       free=start.free, system=compressed)
     outcome = run_fit(problem, start, options, progress, extra_starts(layout, start))
+    prior = None
+    if spec.prior is not None:
+        prior = _prior(spec, dataset.type_names, problem, start, outcome)
+        problem, outcome = _fit_with_prior(problem, prior, start, outcome, options, progress)
     outcome.minima = [_with_rmse(problem, m) for m in outcome.minima[:MINIMA_REPORTED]]
     absent = tuple(n for n, c in zip(pair_type_names(dataset.type_names), moments.pair_count) if c == 0)
     result = summarize(problem, start, outcome, options, model, absent)
+    result = replace(result, prior=prior, identifiability=_identifiability(problem, start, outcome, moments, prior))
     result = _flag_implausible(_note_minima(result))
     _warn_poor_fit(result, layout)
     return result
 
 
 MINIMA_REPORTED = 20
+
+
+def _prior(spec: FitSpec, type_names, problem: Problem, start, outcome):
+    """The prior of --prior, weighed by the noise scale of the fit without it (prior.py)."""
+    from .prior import make_prior, prior_source
+    values = prior_source(spec.prior, type_names)
+    rss = problem.residual_sum_of_squares(outcome.x, exact=True)
+    scale = float(np.sqrt(rss / problem.n_residuals)) or 1e-12
+    return make_prior(spec.prior, values, problem.layout, start.free, spec.prior_width, spec.prior_weight, scale)
+
+
+def _fit_with_prior(problem: Problem, prior, start, outcome, options: FitOptions, progress):
+    """The fit again with the prior's rows, from the fit without them and from the prior's values."""
+    from .prior import PriorProblem
+    with_prior = PriorProblem(problem, prior)
+    at_prior = start.theta.copy()
+    free_index = np.flatnonzero(start.free)
+    at_prior[free_index[prior.index]] = prior.mean
+    moved = replace(start, theta=np.where(start.free, 0.0, start.theta))
+    moved.theta[start.free] = outcome.x
+    return with_prior, run_fit(with_prior, moved, options, progress, (("prior", at_prior),))
+
+
+def _identifiability(problem, start, outcome, moments: Moments, prior):
+    from .identifiability import identifiability
+    data = problem.problem if prior is not None else problem
+    names = [n for n, f in zip(problem.layout.names, start.free) if f]
+    return identifiability(data.jacobian(outcome.x), outcome.x, names, problem.layout, moments.pair_count,
+                           None if prior is None else prior.jacobian(outcome.x))
 
 
 def extra_starts(layout: Layout, start) -> tuple[tuple[str, np.ndarray], ...]:
@@ -94,7 +128,8 @@ def _note_minima(result: FitResult) -> FitResult:
 
 
 def _start_name(origin: str) -> str:
-    return {"data": "data guess", "user": "given values", "uff": "UFF values"}.get(origin, origin)
+    return {"data": "data guess", "user": "given values", "uff": "UFF values", "prior": "prior's values"}.get(
+        origin, origin)
 
 
 def _flag_implausible(result: FitResult) -> FitResult:

@@ -237,7 +237,7 @@ def inverse_powers(r, n: float, m: float):
         else:
             base = 1.0 / r
         inv_m = _integer_power(base, m)
-        return inv_m * _integer_power(base, n - m) if n > m else inv_m, inv_m
+        return inv_m * (inv_m if n == 2 * m else _integer_power(base, n - m)), inv_m
     return r ** -n, r ** -m
 
 

@@ -79,6 +79,12 @@ def fit_report(result: FitResult, units: Units, provenance: Provenance) -> FitRe
                "absent_pairs": list(result.absent_pairs), "notes": list(result.notes),
                "minima": [{"cost": m.cost, "rmse": None if m.rmse is None else m.rmse / units.energy_factor,
                            "origin": m.origin} for m in opt.minima]}
+    if result.identifiability is not None:
+        ident = result.identifiability
+        section["identifiability"] = {"rank": ident.rank, "free": ident.free, "data_rank": ident.data_rank,
+                                      "directions": list(ident.directions), "to_fix": list(ident.to_fix)}
+    if result.prior is not None:
+        section["prior"] = result.prior.as_dict({n: units.parameter_factor(n) for n in result.prior.names})
     if opt.method == "basinhopping":
         section["basinhopping"] = {"hops": opt.hops, "distinct_minima": len(opt.minima),
                                    "minima_costs": [m.cost for m in opt.minima[:20]]}
@@ -99,6 +105,14 @@ def _lines(result: FitResult, mixing: str) -> list[str]:
         lines.append(f"basin-hopping: {opt.hops} hops, seed {opt.seed}, {len(opt.minima)} distinct minima, "
                      f"costs {costs}")
     lines += [f"correlation {a} ~ {b}: {c:+.3f}" for a, b, c in result.strong_correlations]
+    ident = result.identifiability
+    if ident is not None and (not ident.complete or ident.data_rank < ident.rank):
+        lines.append(f"identifiability: {ident.sentence()}")
+    if result.prior is not None:
+        p = result.prior
+        lines.append(f"prior: {p.source}, width {p.width:g} (relative), weight {p.weight / p.scale:g} x the data's "
+                     f"noise scale {p.scale:.3g}, on {len(p.names)} parameters"
+                     + (f"; none for {', '.join(p.missing)}" if p.missing else ""))
     if result.absent_pairs:
         rule = "not fitted" if mixing == "none" else "given by the mixing rule alone"
         lines.append(f"type pairs absent from the data ({rule}): {', '.join(result.absent_pairs)}")

@@ -11,12 +11,18 @@ predicted - reference, per frame for energies (per atom with --per-atom) and per
 component for forces.
 """
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .fit import Outcome, Start
 from .params import LJParams, Layout
 from .problem import Problem
+
+if TYPE_CHECKING:
+    from .identifiability import Identifiability
+    from .prior import Prior
+    from .validation import Validation
 from .spec import FitOptions, ModelOptions
 
 RCOND = 1e-10  # relative singular value below which a direction is undetermined
@@ -90,6 +96,9 @@ class FitResult:
     absent_pairs: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     strong_correlations: tuple[tuple[str, str, float], ...] = ()
+    prior: "Prior | None" = None  # prior.py, with --prior
+    identifiability: "Identifiability | None" = None  # identifiability.py
+    validation: "Validation | None" = None  # validation.py, with --cv, --bootstrap, --test
 
     @property
     def converged(self) -> bool:

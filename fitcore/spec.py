@@ -58,6 +58,9 @@ class FitSpec:
     forces: bool = False
     force_weight: float = 1.0
     per_atom: bool = False
+    prior: str | None = None  # "uff" or a params file: Gaussian priors on epsilon and sigma (prior.py)
+    prior_width: float = 0.2  # relative: standard deviation of log epsilon and log sigma
+    prior_weight: float = 1.0  # times the data's noise scale (prior.py)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -48,6 +48,14 @@ Exit codes: 0 ok, 1 bad input or failed run, 2 usage error, 3 not converged.
 @click.option("--fix", multiple=True, metavar="NAME", help="Keep a parameter at its starting value (repeatable).")
 @click.option("--bound", "bounds", multiple=True, callback=parse_bounds, metavar="NAME=LOW:HIGH",
               help="Bounds of a parameter; either side may be empty (repeatable).")
+@click.option("--multistart/--no-multistart", default=True, show_default=True,
+              help="Also start from UFF values when the types are chemical elements; keep the best minimum.")
+@click.option("--prior", callback=init_file_or_uff, metavar="uff|P.json",
+              help="Gaussian priors on log epsilon and log sigma centred on UFF or a params file's values.")
+@click.option("--prior-width", type=click.FloatRange(min=0, min_open=True), default=0.2, show_default=True,
+              help="Relative width of the priors (standard deviation of log epsilon, log sigma).")
+@click.option("--prior-weight", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="Weight of the priors, times the data's noise scale (RMS weighted residual without them).")
 @click.option("--method", type=click.Choice(METHODS), default="lsq", show_default=True)
 @click.option("--algorithm", type=click.Choice(ALGORITHMS), default="trf", show_default=True,
               help="least_squares method (lm: no bounds).")
