@@ -10,7 +10,7 @@ from fitcore.io.xyz import ReadOptions
 from fitcore.spec import FitOptions, FitSpec, ModelOptions
 from fitcore.units import Units
 
-from .options import scheduler_config
+from .options import coulomb_config, scheduler_config
 from .output import resolve_format
 
 NOT_RECORDED = ("files", "output", "residuals", "plot", "fmt", "quiet", "debug", "scheduler",
@@ -50,15 +50,15 @@ def _data(kw: dict, units: Units) -> DataOptions:
     read = ReadOptions(energy_key=kw["energy_key"], type_key=kw["type_key"], fragment_key=kw["fragment_key"],
                        length_unit=units.length, energy_unit=units.energy)
     return DataOptions(read=read, energies=kw["energies"], fragment_split=kw["fragment_split"],
-                       site_types=kw.get("site_types"))
+                       site_types=kw.get("site_types"), baseline_key=kw.get("baseline_key"))
 
 
-def _model(kw: dict, cutoff: float | None, shift: bool) -> ModelOptions:
+def _model(kw: dict, cutoff: float | None, shift: bool, params=None) -> ModelOptions:
     from fitcore.potential import parse_form
     return ModelOptions(cutoff=cutoff, shift=shift, scope=kw.get("interactions", "all"),
                         engine=kw.get("engine", "moments"), device=kw.get("device", "cpu"),
                         dtype=kw.get("dtype", "float64"), form=parse_form(kw.get("potential") or "lj"),
-                        tail=bool(kw.get("tail")))
+                        tail=bool(kw.get("tail")), coulomb=coulomb_config(kw, params))
 
 
 def _base(kw: dict, model: ModelOptions, **extra) -> RunConfig:
@@ -110,5 +110,5 @@ def predict_config(kw: dict, params, warn) -> RunConfig:
     elif kw["cutoff"] is not None:
         cutoff = kw["cutoff"] * units.length_factor
     outputs = Outputs(plot=kw["plot"], structures=kw["write_structures"])
-    model = _model({**kw, "potential": params.form.label, "tail": params.tail}, cutoff, params.shift)
+    model = _model({**kw, "potential": params.form.label, "tail": params.tail}, cutoff, params.shift, params)
     return _base(kw, model, outputs=outputs)

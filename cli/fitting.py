@@ -27,9 +27,17 @@ def run_fit_command(kw: dict, reporter) -> int:
         option = next((o for o, values in (("--init", kw["init"]), ("--fix", kw["fix"]), ("--bound", kw["bounds"]))
                        if err.name in values), "--init-file")
         raise click.BadParameter(str(err), param_hint=option) from None
+    result = _with_charges(result, moments, dataset, config.model)
     report = fit_report(result, config.units, _provenance(config))
     _write_outputs(config, report, dataset, reporter)
     return _finish(config, report, reporter)
+
+
+def _with_charges(result, moments, dataset, model):
+    """The params file records the charges (per type, where they are) and the Coulomb options."""
+    from fitcore.coulomb import coulomb_record
+    charges, record = coulomb_record(moments, dataset.type_index, dataset.type_names, model.coulomb_options)
+    return replace(result, params=replace(result.params, charges=charges, coulomb=record))
 
 
 def _with_uff_start(spec, type_names):

@@ -21,7 +21,8 @@ def load(config: RunConfig, reporter, with_forces: bool, need_energies: bool = F
     model = config.model
     coordinates = coordinates or counting_only or model.engine == "direct"
     job = Featurization(data=config.data, scheme=model.scheme, scope=model.scope, with_forces=with_forces,
-                        all_pairs_if_isolated=counting_only, cutoff_needed=cutoff_needed, coordinates=coordinates)
+                        all_pairs_if_isolated=counting_only, cutoff_needed=cutoff_needed, coordinates=coordinates,
+                        coulomb=None if counting_only or model.coulomb_options.method == "none" else model.coulomb_options)
     dataset, moments = _featurize(list(config.files), job, config, reporter, warm)
     dataset = finish_dataset(dataset, config.data)
     if need_energies:

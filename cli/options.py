@@ -1,4 +1,5 @@
 """Options shared by several commands, as decorators, and their conversion to library options."""
+import math
 import os
 import re
 
@@ -189,6 +190,58 @@ interaction_options = _stack(
                  help="torch device: cpu, cuda, cuda:1, ..."),
     click.option("--dtype", type=click.Choice(DTYPES), default="float64", show_default=True),
 )
+
+
+def _charges(ctx, param, values):
+    """TYPE=Q options (repeatable) -> {type: charge in e}."""
+    out = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep or not name.strip():
+                raise ValueError
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise click.BadParameter(f"expected TYPE=CHARGE with a number (e), got {item!r}", ctx, param) from None
+        if not math.isfinite(out[name.strip()]):
+            raise click.BadParameter(f"{item}: the charge must be finite", ctx, param)
+    return out
+
+
+coulomb_options = _stack(
+    click.option("--coulomb", type=click.Choice(["auto", "none", "direct", "ewald"]),
+                 help="Fixed-charge Coulomb term: auto = none without charges, else direct sums for molecules and "
+                      "Ewald sums for periodic frames (slabs as LAMMPS' kspace_modify slab 3.0).  [default: auto; "
+                      "predict: the params file's]"),
+    click.option("--coulomb-accuracy", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+                 help="Relative accuracy of the Ewald sums, as LAMMPS' kspace_style ewald ACC.  [default: 1e-08; "
+                      "predict: the params file's]"),
+    click.option("--charge", "charge", multiple=True, callback=_charges, metavar="TYPE=Q",
+                 help="Charge (e) of every atom of a type (repeatable); or a per-atom column in the files."),
+    click.option("--charge-key", metavar="KEY",
+                 help="Per-atom column of charges (e)  [default: initial_charges, charges, charge or q, if present]."),
+    click.option("--baseline-key", metavar="KEY",
+                 help="Frame key of an energy added to the model (D3, polarisation...), in the energy unit; "
+                      "or a baseline column of the energies table."),
+)
+
+
+def coulomb_config(kw: dict, params=None):
+    """CoulombOptions from --coulomb, --coulomb-accuracy, --charge, --charge-key (and a params file's
+    charges and Coulomb record, which stand in for options not given); None for commands without them."""
+    if "coulomb" not in kw:
+        return None
+    from fitcore.coulomb import CoulombOptions
+    recorded = params.coulomb if params is not None else {}
+    charges = dict(params.charges) if params is not None else {}
+    for name, value in kw["charge"].items():
+        if name in charges and abs(charges[name] - value) > 1e-12:
+            raise click.BadParameter(f"{name}={value:g}, but {kw['params_path']} gives {name} charge "
+                                     f"{charges[name]:g}; give charges one way", param_hint="--charge")
+        charges[name] = value
+    return CoulombOptions(method=kw["coulomb"] or recorded.get("method", "auto"),
+                          accuracy=kw["coulomb_accuracy"] or recorded.get("accuracy", 1e-8),
+                          charge_key=kw["charge_key"], charges=tuple(sorted(charges.items())))
 
 
 def scheduler_config(kw: dict):

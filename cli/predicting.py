@@ -17,7 +17,7 @@ def run_predict_command(kw: dict, reporter) -> None:
     out = config.outputs
     with_forces = bool(out.structures)
     missing_cutoff = f"a cutoff, but {kw['params_path']} has cutoff null (give --cutoff)"
-    dataset, moments = load(config, reporter, with_forces and config.model.engine == "moments", warm=("torch",),
+    dataset, moments = load(config, reporter, with_forces, warm=("torch",),
                             cutoff_needed=missing_cutoff, coordinates=with_forces)
     if out.plot and np.isnan(dataset.energies).all():
         import click

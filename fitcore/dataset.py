@@ -31,6 +31,7 @@ class Dataset:
     first_atom_line: np.ndarray  # [n_frames] int64, 1-based line of each frame's first atom in its file
     info: tuple[dict, ...] = ()  # [n_frames] other key=value pairs of each frame
     extra: dict = field(default_factory=dict)  # other per-atom columns: name -> [n_atoms, ...]
+    baseline: np.ndarray | None = None  # [n_frames] eV added to the model (D3, polarisation, ...); None: none
 
     @property
     def n_frames(self) -> int:
@@ -111,8 +112,7 @@ def concat(datasets: list[Dataset]) -> Dataset:
     if any_fragments and not all(d.fragments is not None for d in datasets):
         missing = next(d for d in datasets if d.fragments is None)
         raise InputError(f"{missing.sources[0]}: has no fragment column but other inputs do")
-    extra_keys = [k for k in set.intersection(*(set(d.extra) for d in datasets))  # kept where all agree on shape
-                  if len({d.extra[k].shape[1:] for d in datasets}) == 1]
+    extra = _concat_extra(datasets)
     return Dataset(
         positions=(None if any(d.positions is None for d in datasets)
                    else np.concatenate([d.positions for d in datasets])),
@@ -131,5 +131,28 @@ def concat(datasets: list[Dataset]) -> Dataset:
         sources=tuple(chain.from_iterable(d.sources for d in datasets)),
         first_atom_line=np.concatenate([d.first_atom_line for d in datasets]),
         info=tuple(chain.from_iterable(d.info for d in datasets)),
-        extra={k: np.concatenate([d.extra[k] for d in datasets]) for k in sorted(extra_keys)},
+        extra=extra,
+        baseline=_concat_baseline(datasets),
     )
+
+
+def _concat_baseline(datasets: list[Dataset]) -> np.ndarray | None:
+    if all(d.baseline is None for d in datasets):
+        return None
+    return np.concatenate([d.baseline if d.baseline is not None else np.full(d.n_frames, np.nan) for d in datasets])
+
+
+def _concat_extra(datasets: list[Dataset]) -> dict:
+    """Per-atom columns that all inputs have with the same shape; real columns that only some have
+    (charges, say) are kept with NaN for the atoms of the others, so that a check can name them."""
+    out = {}
+    for key in sorted(set().union(*(d.extra for d in datasets))):
+        have = [d.extra[key] for d in datasets if key in d.extra]
+        if len({v.shape[1:] for v in have}) != 1:
+            continue
+        if len(have) == len(datasets):
+            out[key] = np.concatenate(have)
+        elif all(v.dtype.kind == "f" for v in have):
+            out[key] = np.concatenate([d.extra[key] if key in d.extra else np.full((d.n_atoms,) + have[0].shape[1:],
+                                                                                   np.nan) for d in datasets])
+    return out

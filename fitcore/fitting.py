@@ -22,11 +22,23 @@ from .result import FitResult, summarize
 from .spec import FitSpec, ModelOptions
 
 
-def targets_for(dataset: Dataset, layout: Layout, with_forces: bool) -> Targets:
+def fixed_terms(dataset: Dataset, moments: Moments | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Energies [n_frames] eV and forces [n_atoms, 3] eV/Å that the parameters do not change: the
+    fixed-charge Coulomb term (from the moments) plus the baseline (energies only); None where none."""
+    energies = None if moments is None or moments.coulomb is None else np.asarray(moments.coulomb)
+    if dataset.baseline is not None:
+        energies = dataset.baseline if energies is None else energies + dataset.baseline
+    forces = None if moments is None or moments.coulomb_forces is None else np.asarray(moments.coulomb_forces)
+    return energies, forces
+
+
+def targets_for(dataset: Dataset, layout: Layout, with_forces: bool, moments: Moments | None = None) -> Targets:
+    fixed_energies, fixed_forces = fixed_terms(dataset, moments)
     return Targets(energies=dataset.energies, weights=dataset.weights, n_atoms=dataset.atoms_per_frame.astype(float),
                    offset_design=offset_design(layout, dataset),
                    forces=dataset.forces if with_forces else None,
-                   atom_frame=dataset.frame_index if with_forces else None)
+                   atom_frame=dataset.frame_index if with_forces else None,
+                   fixed_energies=fixed_energies, fixed_forces=fixed_forces if with_forces else None)
 
 
 def fit_dataset(dataset: Dataset, moments: Moments, model: ModelOptions, spec: FitSpec, options: FitOptions,
@@ -44,7 +56,7 @@ def fit_dataset(dataset: Dataset, moments: Moments, model: ModelOptions, spec: F
                      f"rule): {', '.join(layout.pair_name(a, b) for a, b in layout.pairs)}")
     if mixing == "none":
         layout = _only_present_pairs(layout, moments)
-    targets = targets_for(dataset, layout, spec.forces)
+    targets = targets_for(dataset, layout, spec.forces, moments)
     weighting = Weighting(per_atom=spec.per_atom, forces=spec.forces, force_weight=spec.force_weight)
     _warn_undetermined_offsets(layout, dataset)
     system = linear_system(moments, targets, weighting)

@@ -33,7 +33,7 @@ def energy_rows(moments: Moments, targets: Targets, weighting: Weighting) -> tup
     """S A and S y of the energy residuals: [n_frames, k], [n_frames]."""
     scale = np.sqrt(targets.weights) / (targets.n_atoms if weighting.per_atom else 1.0)
     rows = np.hstack([moments.energy12, -moments.energy6, targets.offset_design]) * scale[:, None]
-    return rows, targets.energies * scale
+    return rows, targets.fitted_energies() * scale
 
 
 def force_rows(moments: Moments, targets: Targets, weighting: Weighting, atoms: np.ndarray):
@@ -51,7 +51,7 @@ def force_rows(moments: Moments, targets: Targets, weighting: Weighting, atoms: 
         scaled = sign * values[atoms] * scale[:, None, None]  # [n, 3, n_types]
         for axis in range(3):
             np.add.at(rows[:, axis, :], (atom, columns.ravel() + shift), scaled[:, axis, :].ravel())
-    return rows.reshape(-1, k), (targets.forces[atoms] * scale[:, None]).ravel()
+    return rows.reshape(-1, k), (targets.fitted_forces()[atoms] * scale[:, None]).ravel()
 
 
 def linear_system(moments: Moments, targets: Targets, weighting: Weighting, chunk: int = 20_000) -> LinearSystem:

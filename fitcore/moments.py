@@ -59,6 +59,9 @@ class Moments:
     atom_types: np.ndarray | None = None  # [n_atoms] int64, with forces
     force12: np.ndarray | None = None  # [n_atoms, 3, n_types]
     force6: np.ndarray | None = None  # [n_atoms, 3, n_types]
+    coulomb: np.ndarray | None = None  # [n_frames] eV, fixed-charge Coulomb energy (coulomb.py), a constant of the fit
+    coulomb_forces: np.ndarray | None = None  # [n_atoms, 3] eV/Å, with forces
+    charges: np.ndarray | None = None  # [n_atoms] e, the charges of the Coulomb term
 
     @property
     def n_frames(self) -> int:
@@ -110,6 +113,9 @@ def concat_moments(parts: list[Moments]) -> Moments:
     """Moments of consecutive chunks (same type names) stacked into one."""
     first = parts[0]
     with_forces = first.has_forces
+    coulomb = first.coulomb is not None
+    if any((p.coulomb is not None) != coulomb for p in parts):
+        raise ValueError("moments with and without a Coulomb term cannot be joined")
     return Moments(
         first.type_names,
         np.concatenate([p.energy12 for p in parts]),
@@ -119,6 +125,9 @@ def concat_moments(parts: list[Moments]) -> Moments:
         np.concatenate([p.atom_types for p in parts]) if with_forces else None,
         np.concatenate([p.force12 for p in parts]) if with_forces else None,
         np.concatenate([p.force6 for p in parts]) if with_forces else None,
+        np.concatenate([p.coulomb for p in parts]) if coulomb else None,
+        np.concatenate([p.coulomb_forces for p in parts]) if coulomb and first.coulomb_forces is not None else None,
+        np.concatenate([p.charges for p in parts]) if coulomb else None,
     )
 
 
@@ -147,17 +156,27 @@ def remap_types(moments: Moments, type_names: tuple[str, ...]) -> Moments:
     return Moments(type_names, spread(moments.energy12), spread(moments.energy6), spread(moments.pair_count, 0),
                    spread(moments.min_distance, np.inf),
                    lookup[moments.atom_types] if moments.has_forces else None,
-                   forces.get("force12"), forces.get("force6"))
+                   forces.get("force12"), forces.get("force6"), moments.coulomb, moments.coulomb_forces,
+                   moments.charges)
 
 
 def compute_moments(dataset: Dataset, scheme: CutoffScheme, scope: str = "all", with_forces: bool = False,
-                    max_pairs: int = PAIRS_PER_CHUNK, progress=None, all_pairs_if_isolated: bool = False) -> Moments:
-    """Moments of every frame of ``dataset``; ``progress(n_frames_done)`` is called per chunk."""
+                    max_pairs: int = PAIRS_PER_CHUNK, progress=None, all_pairs_if_isolated: bool = False,
+                    coulomb=None) -> Moments:
+    """Moments of every frame of ``dataset``; ``progress(n_frames_done)`` is called per chunk.
+
+    ``coulomb`` (a coulomb.CoulombSetup): the fixed-charge Coulomb energies (and forces) are computed
+    from the same pairs and kept in the moments."""
+    from dataclasses import replace
     n_types = len(dataset.type_names)
     tail = tail_moments(dataset, scheme, scope) if scheme.tail else None  # checks the frames before the work
     parts = []
     for pairs in iter_pairs(dataset, scheme.radius, scope, max_pairs, all_pairs_if_isolated, vectors=with_forces):
         parts.append(moments_of_pairs(pairs, dataset, scheme, with_forces, n_types))
+        if coulomb is not None:
+            energies, forces = coulomb.of_pairs(pairs, dataset, scheme.radius, scope == "inter-fragment", with_forces)
+            a0, a1 = dataset.frame_offsets[pairs.frames.start], dataset.frame_offsets[pairs.frames.stop]
+            parts[-1] = replace(parts[-1], coulomb=energies, coulomb_forces=forces, charges=coulomb.charges[a0:a1])
         if progress is not None:
             progress(pairs.frames.stop)
     moments = concat_moments(parts)

@@ -10,7 +10,7 @@ and the pair form and mixing rule (potential.py) that turn them into per-pair-ty
 coefficients. ``LJParams`` is a layout with values (eV, Å) and the cutoff treatment.
 ``pair_tables`` and ``pair_coefficients`` work on numpy arrays and torch tensors alike.
 """
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -108,6 +108,8 @@ class LJParams:
     shift: bool = False
     stderr: np.ndarray | None = None  # [n_params], from a fit
     tail: bool = False  # the tail correction (LAMMPS pair_modify tail yes) is part of the model
+    charges: dict = field(default_factory=dict)  # type -> charge (e), per-type charges of the Coulomb term
+    coulomb: dict = field(default_factory=dict)  # the Coulomb options the parameters were fitted with (coulomb.py)
 
     @property
     def names(self) -> list[str]:

@@ -17,8 +17,9 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
+from .coulomb import CoulombOptions, check_gathered, coulomb_setup
 from .dataset import Dataset, concat, for_fitting
-from .io.inputs import DataOptions, assign_site_types, split_fragments
+from .io.inputs import DataOptions, assign_site_types, read_frame_keys, split_fragments
 from .io.xyz import FilePart, frame_parts, read_structures
 from .moments import CutoffScheme, Moments, compute_moments, concat_moments, remap_types
 from .neighbors import check_cutoff
@@ -39,6 +40,7 @@ class Featurization:
     all_pairs_if_isolated: bool = False
     cutoff_needed: str = "--cutoff"  # how a missing cutoff would be given, for the error message
     coordinates: bool = True  # False: datasets come back ``for_fitting`` (no positions, columns or frame info)
+    coulomb: CoulombOptions | None = None  # fixed-charge Coulomb term (None: none)
 
 
 Piece = tuple[str, FilePart | None]
@@ -51,11 +53,13 @@ def featurize_pieces(pieces: list[Piece], job: Featurization) -> tuple[Dataset, 
         dataset = split_fragments(dataset, job.data.fragment_split)
     if job.data.site_types is not None:
         dataset = assign_site_types(dataset, job.data.site_types)
+    dataset = read_frame_keys(dataset, job.data)
     if job.scheme is None:
         return dataset, None
     check_cutoff(dataset, job.scheme.radius, job.cutoff_needed)
+    setup = coulomb_setup(dataset, job.coulomb) if job.coulomb is not None else None
     moments = compute_moments(dataset, job.scheme, job.scope, job.with_forces,
-                              all_pairs_if_isolated=job.all_pairs_if_isolated)
+                              all_pairs_if_isolated=job.all_pairs_if_isolated, coulomb=setup)
     if not job.coordinates:
         dataset = for_fitting(dataset, job.with_forces)
     return dataset, moments
@@ -64,6 +68,8 @@ def featurize_pieces(pieces: list[Piece], job: Featurization) -> tuple[Dataset, 
 def gather(parts: list[tuple[Dataset, Moments | None]], job: Featurization) -> tuple[Dataset, Moments | None]:
     """The results of consecutive tasks joined into one dataset and its moments."""
     dataset = concat([d for d, _ in parts])
+    if job.scheme is not None:
+        check_gathered(parts)  # charges in some inputs but not in others; net charges
     moments = None if job.scheme is None else \
         concat_moments([remap_types(m, dataset.type_names) for _, m in parts])
     return dataset, moments
@@ -147,8 +153,12 @@ class PendingFeaturization:
         return gather(parts, self.job)
 
 
-def featurize(dataset: Dataset, scheme: CutoffScheme, scope: str = "all", with_forces: bool = False) -> Moments:
-    """Pair moments of an in-memory dataset, in this process (files -> moments: PendingFeaturization)."""
+def featurize(dataset: Dataset, scheme: CutoffScheme, scope: str = "all", with_forces: bool = False,
+              coulomb: CoulombOptions | None = None) -> Moments:
+    """Pair moments of an in-memory dataset, in this process (files -> moments: PendingFeaturization);
+    with the fixed-charge Coulomb term of ``coulomb`` (None: the default, auto)."""
     from .cells import warn_thin_cells
+    from .coulomb import check_charges
     warn_thin_cells(dataset.cells, dataset.pbc, scheme.radius)
-    return compute_moments(dataset, scheme, scope, with_forces)
+    setup = check_charges(dataset, coulomb or CoulombOptions())
+    return compute_moments(dataset, scheme, scope, with_forces, coulomb=setup)

@@ -29,9 +29,15 @@ def predict_dataset(dataset: Dataset, moments: Moments | None, params: LJParams,
     with torch.no_grad():
         c12, c6 = coefficients(layout, theta)
         design = torch.as_tensor(offset_design(layout, dataset), dtype=theta.dtype, device=theta.device)
-        energies = engine.energies(c12, c6) + design @ theta[layout.n_lj:]
-        forces = engine.forces(c12, c6) if with_forces else None
-    return energies.cpu().numpy(), (forces.cpu().numpy() if forces is not None else None)
+        energies = (engine.energies(c12, c6) + design @ theta[layout.n_lj:]).cpu().numpy()
+        forces = engine.forces(c12, c6).cpu().numpy() if with_forces else None
+    from .fitting import fixed_terms
+    fixed_energies, fixed_forces = fixed_terms(dataset, moments)  # Coulomb, baseline
+    if fixed_energies is not None:
+        energies = energies + fixed_energies
+    if forces is not None and fixed_forces is not None:
+        forces = forces + fixed_forces
+    return energies, forces
 
 
 def _check_defined_pairs(params: LJParams, moments: Moments | None, dataset: Dataset, source: str) -> None:

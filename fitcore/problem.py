@@ -18,6 +18,10 @@ Given a compressed ``LinearSystem`` (linear.py: the linear loss only), the resid
 are R c - z instead, k of them whatever the data size, with the same sum of squares
 up to a constant and the same J^T J; they and their Jacobian R dc/dx are then computed
 in numpy by coefficient_map.py (closed form, no torch call per evaluation).
+
+Terms that do not depend on the parameters (fixed-charge Coulomb, baselines) are known
+per-frame energies E_fixed and forces F_fixed: the model is LJ + offsets + E_fixed, so the
+linear part is fitted to E_ref - E_fixed (Targets.fitted_energies).
 """
 from dataclasses import dataclass
 
@@ -38,6 +42,18 @@ class Targets:
     offset_design: np.ndarray  # [n_frames, n_offsets]
     forces: np.ndarray | None = None  # [n_atoms, 3] eV/Å, NaN rows in frames without forces
     atom_frame: np.ndarray | None = None  # [n_atoms] frame of each atom (with forces)
+    fixed_energies: np.ndarray | None = None  # [n_frames] eV: terms the parameters do not change (Coulomb, baseline)
+    fixed_forces: np.ndarray | None = None  # [n_atoms, 3] eV/Å: their forces
+
+    def fitted_energies(self) -> np.ndarray:
+        """[n_frames] eV: what the LJ terms and offsets must explain, energies - fixed_energies."""
+        return self.energies if self.fixed_energies is None else self.energies - self.fixed_energies
+
+    def fitted_forces(self) -> np.ndarray | None:
+        """[n_atoms, 3] eV/Å: forces - fixed_forces."""
+        if self.forces is None or self.fixed_forces is None:
+            return self.forces
+        return self.forces - self.fixed_forces
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +76,8 @@ class Problem:
         self.free_index = torch.as_tensor(np.flatnonzero(self.free), device=self.device)
         scale = np.sqrt(targets.weights) / (targets.n_atoms if weighting.per_atom else 1.0)
         self.energy_ref, self.energy_scale = as_t(targets.energies), as_t(scale)
+        self.energy_fixed = as_t(targets.fixed_energies if targets.fixed_energies is not None
+                                 else np.zeros(len(targets.energies)))
         self.offset_design = as_t(targets.offset_design)
         self.n_lj = layout.n_lj
         self.system = system
@@ -74,6 +92,7 @@ class Problem:
             self.force_atoms = torch.as_tensor(atoms, device=self.device)
             self.force_ref = as_t(targets.forces[atoms])
             self.force_scale = as_t(np.sqrt(weighting.force_weight * targets.weights[targets.atom_frame[atoms]]))
+            self.force_fixed = as_t(targets.fixed_forces) if targets.fixed_forces is not None else None
 
     @property
     def n_free(self) -> int:
@@ -103,8 +122,10 @@ class Problem:
     def predict(self, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Energies [n_frames] and (with forces) forces [n_atoms, 3] at full parameters theta."""
         c12, c6 = coefficients(self.layout, theta)
-        energies = self.engine.energies(c12, c6) + self.offset_design @ theta[self.n_lj:]
+        energies = self.engine.energies(c12, c6) + self.offset_design @ theta[self.n_lj:] + self.energy_fixed
         forces = self.engine.forces(c12, c6) if self.use_forces else None
+        if forces is not None and self.force_fixed is not None:
+            forces = forces + self.force_fixed
         return energies, forces
 
     def residuals(self, x) -> np.ndarray:

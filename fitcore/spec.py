@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the CLI imports this module for its choice lists: it stays free of numpy and torch
     from .moments import CutoffScheme
     from .params import LJParams
+    from .coulomb import CoulombOptions
     from .potential import Form
 
 # the names of potential.MIXING_RULES and their aliases, here without numpy for the CLI's choices
@@ -34,6 +35,12 @@ class ModelOptions:
     dtype: str = "float64"  # one of DTYPES
     form: "Form | None" = None  # the pair form (potential.py); None: lj
     tail: bool = False  # the analytic tail correction (periodic frames)
+    coulomb: "CoulombOptions | None" = None  # fixed-charge Coulomb term; None: the defaults (auto)
+
+    @property
+    def coulomb_options(self) -> "CoulombOptions":
+        from .coulomb import CoulombOptions
+        return self.coulomb or CoulombOptions()
 
     @property
     def pair_form(self) -> "Form":

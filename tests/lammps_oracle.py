@@ -191,13 +191,15 @@ def _unit(v):
     return v / n
 
 
-def lammps_frame(cell, pbc, positions, pad: float = 1.0):
+def lammps_frame(cell, pbc, positions, pad: float = 1.0, fixed: bool = False):
     """Map a frame onto LAMMPS' restricted-triclinic conventions.
 
     Returns ``(R, boundary, box, pos)`` where ``R`` is the 3x3 rotation with
     ``r_lammps = R @ r`` (so ``forces = f_lammps @ R``), ``boundary`` the three
     boundary letters, ``box = (xlo, xhi, ylo, yhi, zlo, zhi, xy, xz, yz)`` and
-    ``pos`` the rotated positions.
+    ``pos`` the rotated positions. ``fixed``: a non-periodic direction gets ``boundary f`` and the
+    box of the frame's cell vector along it (slabs for ``kspace_modify slab``; that vector must be
+    perpendicular to the periodic ones), instead of a shrink-wrapped box.
     """
     cell = np.asarray(cell, dtype=float).reshape(3, 3)
     pbc = np.asarray(pbc, dtype=bool).reshape(3)
@@ -241,6 +243,9 @@ def lammps_frame(cell, pbc, positions, pad: float = 1.0):
             hi[k] = vecs[k][k]
             if hi[k] <= 1e-8:
                 raise ValueError("degenerate periodic cell")
+        elif fixed:
+            normal = R @ cell[[i for i in range(3) if not pbc[i]][k - npd]]
+            lo[k], hi[k] = min(0.0, normal[k]), max(0.0, normal[k])
         else:
             lo[k] = rpos[:, k].min() - pad if len(rpos) else -pad
             hi[k] = rpos[:, k].max() + pad if len(rpos) else pad
@@ -249,7 +254,7 @@ def lammps_frame(cell, pbc, positions, pad: float = 1.0):
     if npd == 3:
         tilt[1] = vecs[2][0]
         tilt[2] = vecs[2][1]
-    boundary = ["p"] * npd + ["s"] * (3 - npd)
+    boundary = ["p"] * npd + ["f" if fixed else "s"] * (3 - npd)
     box = (lo[0], hi[0], lo[1], hi[1], lo[2], hi[2], tilt[0], tilt[1], tilt[2])
     return R, boundary, box, rpos
 
@@ -258,21 +263,23 @@ def lammps_frame(cell, pbc, positions, pad: float = 1.0):
 # evaluation
 # --------------------------------------------------------------------------
 
-def _one_frame(lmp, atoms, pair_block: str, type_order: Sequence[str], units: str):
+def _one_frame(lmp, atoms, pair_block: str, type_order: Sequence[str], units: str, charges=None,
+               fixed: bool = False):
     symbols = atoms.get_chemical_symbols()
     index = {s: k + 1 for k, s in enumerate(type_order)}
     missing = sorted(set(symbols) - set(index))
     if missing:
         raise ValueError(f"species {missing} not in type_order {list(type_order)}")
     n = len(atoms)
-    R, boundary, box, rpos = lammps_frame(atoms.cell.array, atoms.pbc, atoms.positions)
+    R, boundary, box, rpos = lammps_frame(atoms.cell.array, atoms.pbc, atoms.positions, fixed=fixed)
     lmp.command("clear")
     lmp.commands_list([
         f"units {units}",
-        "atom_style atomic",
+        "atom_style " + ("atomic" if charges is None else "charge"),
         "atom_modify map array sort 0 0.0",
         f"boundary {' '.join(boundary)}",
-        "region ljfitbox prism " + " ".join(repr(float(v)) for v in box) + " units box",
+        ("region ljfitbox block " + " ".join(repr(float(v)) for v in box[:6]) if fixed and not any(box[6:])
+         else "region ljfitbox prism " + " ".join(repr(float(v)) for v in box)) + " units box",
         f"create_box {len(type_order)} ljfitbox",
         "mass * 1.0",
     ])
@@ -281,6 +288,8 @@ def _one_frame(lmp, atoms, pair_block: str, type_order: Sequence[str], units: st
                                rpos.reshape(-1).tolist(), shrinkexceed=True)
     if created != n:
         raise RuntimeError(f"LAMMPS created {created} of {n} atoms")
+    if charges is not None:
+        lmp.commands_list([f"set atom {k + 1} charge {float(q)!r}" for k, q in enumerate(charges)])
     lmp.commands_string(pair_block)
     lmp.commands_list([
         "neighbor 1.0 nsq",
@@ -301,7 +310,7 @@ def _one_frame(lmp, atoms, pair_block: str, type_order: Sequence[str], units: st
 
 
 def lammps_energies_forces(frames, pair_block: str, type_order: Sequence[str],
-                           units: str = "metal"):
+                           units: str = "metal", charges=None, fixed: bool = False):
     """Energies and forces of ``frames`` (list of ``ase.Atoms``) from LAMMPS.
 
     ``pair_block``: LAMMPS commands (``pair_style``, ``pair_modify``,
@@ -311,7 +320,8 @@ def lammps_energies_forces(frames, pair_block: str, type_order: Sequence[str],
 
     Returns ``(energies, forces)``: ``energies`` a float array of shape
     ``[n_frames]``, ``forces`` a list of ``[n_atoms, 3]`` arrays in the frames'
-    own Cartesian axes.
+    own Cartesian axes. ``charges``: per frame an array of atom charges (``atom_style charge``);
+    ``fixed``: non-periodic directions as ``boundary f`` on the frame's cell (see ``lammps_frame``).
     """
     if not lammps_available():
         raise RuntimeError("LAMMPS is not available: " + _state.get("error", ""))
@@ -322,7 +332,8 @@ def lammps_energies_forces(frames, pair_block: str, type_order: Sequence[str],
     forces = []
     with _omp_guard():
         for i, atoms in enumerate(frames):
-            e, f = _one_frame(lmp, atoms, pair_block, list(type_order), units)
+            e, f = _one_frame(lmp, atoms, pair_block, list(type_order), units,
+                              None if charges is None else charges[i], fixed)
             energies[i] = e
             forces.append(f)
     return energies, forces

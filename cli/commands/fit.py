@@ -3,8 +3,8 @@ import click
 
 from fitcore.spec import ALGORITHMS, LOSSES, METHODS, MIXING_CHOICES, OFFSETS
 
-from ..options import (cluster_options, common_options, data_options, init_file_or_uff, interaction_options,
-                       parse_assignments, parse_bounds, potential_form, writable_path)
+from ..options import (cluster_options, common_options, coulomb_options, data_options, init_file_or_uff,
+                       interaction_options, parse_assignments, parse_bounds, potential_form, writable_path)
 from ..output import guarded
 
 EXAMPLE = """\b
@@ -29,6 +29,7 @@ Exit codes: 0 ok, 1 bad input or failed run, 2 usage error, 3 not converged.
 @click.option("--tail", is_flag=True,
               help="Add the analytic energy of the pairs beyond the cutoff (LAMMPS pair_modify tail yes; bulk cells).")
 @interaction_options
+@coulomb_options
 @click.option("--potential", default="lj", show_default=True, callback=potential_form, metavar="lj|lj96|mie:N,M",
               help="Pair form: lj (12-6, LAMMPS lj/cut), lj96 (9-6, lj/class2) or mie:N,M (mie/cut, N > M).")
 @click.option("--mixing", type=click.Choice(MIXING_CHOICES),

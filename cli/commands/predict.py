@@ -1,7 +1,8 @@
 """``ljfit predict``: energies (and forces) of structures from a params file."""
 import click
 
-from ..options import cluster_options, common_options, data_options, interaction_options, writable_path
+from ..options import (cluster_options, common_options, coulomb_options, data_options, interaction_options,
+                       writable_path)
 from ..output import guarded
 
 EXAMPLE = """\b
@@ -16,6 +17,7 @@ Examples:
 @click.option("--params", "params_path", type=click.Path(exists=True, dir_okay=False), required=True,
               help="ljfit-params/1 file (from ljfit fit or written by hand).")
 @interaction_options
+@coulomb_options
 @click.option("--write-structures", type=click.Path(dir_okay=False), callback=writable_path,
               help="Write extended XYZ with the predicted energy= and a forces column (eV, Å).")
 @click.option("--plot", type=click.Path(dir_okay=False), callback=writable_path,

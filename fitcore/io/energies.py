@@ -1,4 +1,9 @@
-"""Energies tables: CSV or TSV with a header ``name,energy[,weight]``, joined on frame names."""
+"""Energies tables: CSV or TSV with a header ``name,energy[,baseline][,weight]``, joined on frame names.
+
+The optional ``baseline`` column (or a frame key named by ``--baseline-key``) is a per-frame
+energy from elsewhere (D3 dispersion, polarisation, a reference potential) that is added to the
+model: the fit sees energy - baseline, and predictions include it.
+"""
 import csv
 import warnings
 from dataclasses import replace
@@ -13,6 +18,11 @@ from ..units import energy_factor
 
 def read_energy_table(path: str, energy_unit: str = "eV") -> dict[str, tuple[float, float, int]]:
     """name -> (energy in eV, weight, line) from a CSV/TSV file with a header row."""
+    return read_energies_and_baselines(path, energy_unit)[0]
+
+
+def read_energies_and_baselines(path: str, energy_unit: str = "eV") -> tuple[dict, dict | None]:
+    """name -> (energy in eV, weight, line), and name -> baseline in eV (None without a baseline column)."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: spreadsheets start CSV with a BOM
             text = handle.read()
@@ -29,9 +39,10 @@ def read_energy_table(path: str, energy_unit: str = "eV") -> dict[str, tuple[flo
     for needed in ("name", "energy"):
         if needed not in header:
             raise InputError(f"{where(path, 1)}: header has no {needed!r} column (expected name,energy[,weight])")
-    col = {h: header.index(h) for h in ("name", "energy", "weight") if h in header}
+    col = {h: header.index(h) for h in ("name", "energy", "weight", "baseline") if h in header}
     to_ev = energy_factor(energy_unit)
     table: dict[str, tuple[float, float, int]] = {}
+    baselines: dict[str, float] | None = {} if "baseline" in col else None
     for line, row in enumerate(rows, start=2):
         if not row or not "".join(row).strip():
             continue
@@ -46,7 +57,9 @@ def read_energy_table(path: str, energy_unit: str = "eV") -> dict[str, tuple[flo
         if name in table:
             raise InputError(f"{where(path, line)}: name {name!r} appears twice (first at line {table[name][2]})")
         table[name] = (energy * to_ev, weight, line)
-    return table
+        if baselines is not None:
+            baselines[name] = _value(row[col["baseline"]], where(path, line), "baseline") * to_ev
+    return table, baselines
 
 
 def _value(text: str, at: str, what: str) -> float:
@@ -72,3 +85,32 @@ def join_energies(dataset: Dataset, table: dict[str, tuple[float, float, int]], 
         shown = ", ".join(unmatched[:5]) + (" ..." if len(unmatched) > 5 else "")
         warnings.warn(LjfitWarning(f"{path}: {len(unmatched)} row(s) match no frame: {shown}"), stacklevel=2)
     return replace(dataset, energies=energies, weights=weights)
+
+
+def join_baselines(dataset: Dataset, baselines: dict[str, float], path: str) -> Dataset:
+    """The baseline column of an energies table as the dataset's baseline; every frame needs one."""
+    if dataset.baseline is not None:
+        raise InputError(f"{path}: a baseline column and --baseline-key both give baselines; give one")
+    values = np.array([baselines.get(name, np.nan) for name in dataset.names])
+    missing = np.flatnonzero(np.isnan(values))
+    if len(missing):
+        k = int(missing[0])
+        raise InputError(f"{path}: the baseline column has no row for frame {dataset.names[k]} "
+                         f"({dataset.sources[k]}); {len(missing)} frame(s) have no baseline")
+    return replace(dataset, baseline=values)
+
+
+def baseline_from_key(dataset: Dataset, key: str, energy_unit: str = "eV") -> Dataset:
+    """The baseline of each frame from its ``key=`` value (in ``energy_unit``)."""
+    values = np.empty(dataset.n_frames)
+    for k, info in enumerate(dataset.info):
+        value = info.get(key)
+        try:
+            values[k] = float(value)
+        except (TypeError, ValueError):
+            what = "has no" if value is None else f"has a non-numeric ({value!r})"
+            raise InputError(f"{dataset.sources[k]}: frame {dataset.names[k]} {what} --baseline-key "
+                             f"{key} value") from None
+        if not np.isfinite(values[k]):
+            raise InputError(f"{dataset.sources[k]}: frame {dataset.names[k]}: {key}={value} is not finite")
+    return replace(dataset, baseline=values * energy_factor(energy_unit))

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..dataset import Dataset, concat
 from ..errors import InputError
-from .energies import join_energies, read_energy_table
+from .energies import baseline_from_key, join_baselines, join_energies, read_energies_and_baselines
 from .xyz import ReadOptions, read_structures
 
 
@@ -17,6 +17,7 @@ class DataOptions:
     energies: str | None = None  # energies table path
     fragment_split: int | None = None  # first N atoms of each frame are fragment 0, the rest fragment 1
     site_types: int | None = None  # first N atoms of each frame each get their own type (C1, O2, ...)
+    baseline_key: str | None = None  # frame key of a per-frame energy added to the model
 
 
 def expand_paths(paths: list[str]) -> list[str]:
@@ -41,6 +42,7 @@ def load_dataset(paths: list[str], options: DataOptions = DataOptions()) -> Data
         dataset = split_fragments(dataset, options.fragment_split)
     if options.site_types is not None:
         dataset = assign_site_types(dataset, options.site_types)
+    dataset = read_frame_keys(dataset, options)
     return finish_dataset(dataset, options)
 
 
@@ -48,8 +50,17 @@ def finish_dataset(dataset: Dataset, options: DataOptions) -> Dataset:
     """Checks and joins that need every frame: unique names, the energies table."""
     check_unique_names(dataset)
     if options.energies:
-        dataset = join_energies(dataset, read_energy_table(options.energies, options.read.energy_unit),
-                                options.energies)
+        table, baselines = read_energies_and_baselines(options.energies, options.read.energy_unit)
+        dataset = join_energies(dataset, table, options.energies)
+        if baselines is not None:
+            dataset = join_baselines(dataset, baselines, options.energies)
+    return dataset
+
+
+def read_frame_keys(dataset: Dataset, options: DataOptions) -> Dataset:
+    """Per-frame values taken from frame keys right after reading (before frame info is dropped): the baseline."""
+    if options.baseline_key:
+        dataset = baseline_from_key(dataset, options.baseline_key, options.read.energy_unit)
     return dataset
 
 

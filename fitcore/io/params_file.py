@@ -22,7 +22,7 @@ from ..potential import CutoffScheme, form_named
 
 FORMAT = "ljfit-params/1"
 TOP_KEYS = {"format", "potential", "exponents", "mixing", "cutoff", "shift", "tail", "units", "species", "pairs",
-            "offset", "offset_stderr", "fit"}
+            "offset", "offset_stderr", "fit", "charges", "coulomb"}
 ENTRY_KEYS = {"epsilon", "sigma", "epsilon_stderr", "sigma_stderr"}
 
 
@@ -81,8 +81,30 @@ def params_from_dict(data, path: str) -> tuple[LJParams, dict]:
             raise InputError(f"{path}: tail true: {err}") from None
     from ..units import length_factor
     params = LJParams(layout, values * factors, None if cutoff is None else cutoff * length_factor(units["length"]),
-                      shift, None if stderr is None else stderr * factors, tail=tail)
+                      shift, None if stderr is None else stderr * factors, tail=tail,
+                      charges=_charges(data.get("charges", {}), path), coulomb=_coulomb(data.get("coulomb", {}), path))
     return params, units
+
+
+def _charges(charges, path: str) -> dict:
+    """The optional ``charges`` object: type -> charge in e."""
+    if not isinstance(charges, dict) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                and np.isfinite(v) for v in charges.values()):
+        raise InputError(f"{path}: \"charges\" must be an object of type -> charge (a number, in e)")
+    return {str(k): float(v) for k, v in charges.items()}
+
+
+def _coulomb(coulomb, path: str) -> dict:
+    """The optional ``coulomb`` object: {"method": auto|none|direct|ewald, "accuracy": relative, ...}."""
+    if coulomb == {}:
+        return {}
+    from ..coulomb import METHODS
+    accuracy = coulomb.get("accuracy", 1e-8) if isinstance(coulomb, dict) else None
+    if not isinstance(coulomb, dict) or coulomb.get("method", "auto") not in METHODS \
+            or not isinstance(accuracy, (int, float)) or not 0 < accuracy < 1:
+        raise InputError(f"{path}: \"coulomb\" must be an object with a method ({', '.join(METHODS)}) and a "
+                         f"relative accuracy between 0 and 1")
+    return dict(coulomb)
 
 
 def _units(units, path: str) -> dict:
@@ -201,6 +223,10 @@ def params_to_dict(params: LJParams, energy_unit: str = "eV", length_unit: str =
     if layout.offset != "none" and stderr is not None:
         off_err = [float(v) if np.isfinite(v) else None for v in stderr[layout.n_lj:]]
         data["offset_stderr"] = off_err[0] if layout.offset == "constant" else dict(zip(layout.offset_species, off_err))
+    if params.charges:
+        data["charges"] = dict(params.charges)
+    if params.coulomb:
+        data["coulomb"] = dict(params.coulomb)
     return data
 
 
