@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from .dataset import Dataset
 from .errors import InputError
 from .moments import Moments
-from .pipeline import TASKS_PER_WORKER, Featurization, gather, plan, featurize_pieces, to_split
+from .pipeline import TASKS_PER_WORKER, Featurization, featurize_pieces, gather, plan, shares, to_split
 
 INSTALL = "pip install 'ljfit[dask]' (the dask and distributed packages)"
 LOCAL = re.compile(r"local:(\d+)")
@@ -108,20 +108,21 @@ class ClusterFeaturization:
         split = to_split(paths, n_tasks)
         found = self.client.map(frame_parts, split, n_parts=n_tasks, pure=False)  # read on the workers
         parts = dict(zip(split, self.client.gather(found)))
-        tasks = plan(paths, n_tasks, parts)
-        return [self.client.submit(featurize_pieces, task, self.job, pure=False) for task in tasks]
+        self.tasks = plan(paths, n_tasks, parts, n_shares=shares(self.job, n_tasks // TASKS_PER_WORKER))
+        return [self.client.submit(featurize_pieces, task.pieces, self.job, task.share, pure=False)
+                for task in self.tasks]
 
     def result(self) -> tuple[Dataset, Moments | None]:
         try:
-            parts, frames = [], 0
-            for future in self.futures:  # in order: the first bad piece raises first
-                parts.append(future.result())
-                frames += parts[-1][0].n_frames
+            results, frames = [], 0
+            for future, task in zip(self.futures, self.tasks):  # in order: the first bad piece raises first
+                results.append(future.result())
+                frames += results[-1][0].n_frames if task.share[0] == 0 else 0
                 if self.progress is not None:
                     self.progress(frames)
         finally:
             self.close()
-        return gather(parts, self.job)
+        return gather(results, self.tasks, self.job)
 
     def close(self) -> None:
         futures, self.futures = getattr(self, "futures", []), []

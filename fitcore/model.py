@@ -15,6 +15,8 @@ Both take coefficient tensors with an optional trailing batch dimension
 ([n_pair_types] or [n_pair_types, k]) and are linear in them, which is what
 makes the Jacobian cheap (fit.py). Tensors take device and dtype from the engine.
 """
+from dataclasses import replace
+
 import numpy as np
 import torch
 
@@ -99,10 +101,8 @@ class DirectEngine:
         self.pair_type = as_t(pair_type_table(len(names))[types[cat("first")], types[cat("second")]], torch.int64)
         self.tail = None  # [n_frames, n_pair_types] x 2: the tail correction's multipliers of C12 and -C6
         if scheme.tail:
-            columns = pair_type_table(len(names))[lookup[:, None], lookup[None, :]][np.triu_indices(len(lookup))]
-            self.tail = tuple(torch.zeros((self.n_frames, len(names) * (len(names) + 1) // 2), dtype=dtype,
-                                          device=device).index_copy(1, as_t(columns, torch.int64), as_t(t))
-                              for t in tail_moments(dataset, scheme, scope))
+            renamed = replace(dataset, type_index=types, type_names=names)  # columns of ``names``' pair types
+            self.tail = tuple(as_t(t) for t in tail_moments(renamed, scheme, scope))
 
     def _pair_energies(self, positions: torch.Tensor, c12: torch.Tensor, c6: torch.Tensor) -> torch.Tensor:
         image = torch.einsum("pk,pkd->pd", self.shift, self.cells[self.frame])
@@ -119,7 +119,8 @@ class DirectEngine:
     def energies(self, c12: torch.Tensor, c6: torch.Tensor) -> torch.Tensor:
         check_tensor("C12", c12, self.positions)
         u = self._pair_energies(self.positions, c12, c6)
-        energies = torch.zeros((self.n_frames,) + u.shape[1:], dtype=u.dtype, device=u.device).index_add(0, self.frame, u)
+        energies = torch.zeros((self.n_frames,) + u.shape[1:], dtype=u.dtype, device=u.device)
+        energies = energies.index_add(0, self.frame, u)
         if self.tail is not None:
             energies = energies + self.tail[0] @ c12 - self.tail[1] @ c6
         return energies

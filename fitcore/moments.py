@@ -23,7 +23,7 @@ atom can have). The shift and the tail do not change forces. The pair terms are 
 cutoff scheme's (potential.py), the only place to change for another cutoff treatment.
 
 Moments of consecutive frame chunks concatenate, so they can be computed in
-pieces and gathered.
+pieces and gathered; moments of the blocks of one large frame add up.
 """
 from dataclasses import dataclass, replace
 
@@ -31,7 +31,7 @@ import numpy as np
 
 from .dataset import Dataset
 from .errors import InputError
-from .neighbors import PAIRS_PER_CHUNK, PairSet, iter_pairs
+from .neighbors import BLOCK_ATOMS, PAIRS_PER_CHUNK, PairSet, iter_pairs
 from .params import pair_types
 from .potential import CutoffScheme
 
@@ -109,6 +109,13 @@ def _force_moment(per_pair: np.ndarray, pairs: PairSet, ti, tj, a0: int, n_atoms
     return out
 
 
+def add_moments(a: Moments, b: Moments) -> Moments:
+    """Moments of the same frames from two disjoint sets of pairs (blocks of a large frame) added."""
+    return Moments(a.type_names, a.energy12 + b.energy12, a.energy6 + b.energy6, a.pair_count + b.pair_count,
+                   np.minimum(a.min_distance, b.min_distance), a.atom_types,
+                   a.force12 + b.force12 if a.has_forces else None, a.force6 + b.force6 if a.has_forces else None)
+
+
 def concat_moments(parts: list[Moments]) -> Moments:
     """Moments of consecutive chunks (same type names) stacked into one."""
     first = parts[0]
@@ -162,21 +169,33 @@ def remap_types(moments: Moments, type_names: tuple[str, ...]) -> Moments:
 
 def compute_moments(dataset: Dataset, scheme: CutoffScheme, scope: str = "all", with_forces: bool = False,
                     max_pairs: int = PAIRS_PER_CHUNK, progress=None, all_pairs_if_isolated: bool = False,
-                    coulomb=None) -> Moments:
+                    max_atoms: int = BLOCK_ATOMS, share: tuple[int, int] = (0, 1), coulomb=None) -> Moments:
     """Moments of every frame of ``dataset``; ``progress(n_frames_done)`` is called per chunk.
 
+    Frames of more than ``max_atoms`` atoms are reduced block by block (``neighbors.block_grid``);
+    ``share`` (k, n): the k-th of n shares of the work (``neighbors.iter_pairs``), whose moments add up.
     ``coulomb`` (a coulomb.CoulombSetup): the fixed-charge Coulomb energies (and forces) are computed
-    from the same pairs and kept in the moments."""
+    from the same pairs and kept in the moments (whole frames: no blocks, no shares)."""
     from dataclasses import replace
+    if coulomb is not None and share != (0, 1):
+        raise ValueError("the Coulomb term is computed per whole frame: no shares")
     n_types = len(dataset.type_names)
-    tail = tail_moments(dataset, scheme, scope) if scheme.tail else None  # checks the frames before the work
-    parts = []
-    for pairs in iter_pairs(dataset, scheme.radius, scope, max_pairs, all_pairs_if_isolated, vectors=with_forces):
-        parts.append(moments_of_pairs(pairs, dataset, scheme, with_forces, n_types))
+    tail = None  # checks the frames before the work; one share of a frame brings its tail
+    if scheme.tail and share[0] == 0:
+        tail = tail_moments(dataset, scheme, scope)
+    parts, frames = [], None
+    for pairs in iter_pairs(dataset, scheme.radius, scope, max_pairs, all_pairs_if_isolated, vectors=with_forces,
+                            max_atoms=max_atoms if coulomb is None else dataset.n_atoms + 1, share=share):
+        part = moments_of_pairs(pairs, dataset, scheme, with_forces, n_types)
         if coulomb is not None:
             energies, forces = coulomb.of_pairs(pairs, dataset, scheme.radius, scope == "inter-fragment", with_forces)
             a0, a1 = dataset.frame_offsets[pairs.frames.start], dataset.frame_offsets[pairs.frames.stop]
-            parts[-1] = replace(parts[-1], coulomb=energies, coulomb_forces=forces, charges=coulomb.charges[a0:a1])
+            part = replace(part, coulomb=energies, coulomb_forces=forces, charges=coulomb.charges[a0:a1])
+        if pairs.frames == frames:  # another block of the same large frame
+            parts[-1] = add_moments(parts[-1], part)
+        else:
+            parts.append(part)
+        frames = pairs.frames
         if progress is not None:
             progress(pairs.frames.stop)
     moments = concat_moments(parts)

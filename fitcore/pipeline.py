@@ -16,12 +16,13 @@ import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .coulomb import CoulombOptions, check_gathered, coulomb_setup
 from .dataset import Dataset, concat, for_fitting
 from .io.inputs import DataOptions, assign_site_types, read_frame_keys, split_fragments
 from .io.xyz import FilePart, frame_parts, read_structures
-from .moments import CutoffScheme, Moments, compute_moments, concat_moments, remap_types
+from .moments import CutoffScheme, Moments, add_moments, compute_moments, concat_moments, remap_types
 from .neighbors import check_cutoff
 
 PARALLEL_BYTES = 4_000_000  # below this much input, one process is faster than starting workers
@@ -46,8 +47,16 @@ class Featurization:
 Piece = tuple[str, FilePart | None]
 
 
-def featurize_pieces(pieces: list[Piece], job: Featurization) -> tuple[Dataset, Moments | None]:
-    """Read ``pieces`` (in order) and featurize them (moments): the work of one task."""
+class Task(NamedTuple):
+    """Consecutive pieces read and reduced by one worker."""
+    pieces: list[Piece]
+    share: tuple[int, int] = (0, 1)  # (k, n): the k-th of the n tasks that share one large frame
+
+
+def featurize_pieces(pieces: list[Piece], job: Featurization,
+                  share: tuple[int, int] = (0, 1)) -> tuple[Dataset | None, Moments | None]:
+    """Read ``pieces`` (in order) and reduce them to moments: the work of one task. A ``share`` after
+    the first returns its moments only (the first brings the dataset)."""
     dataset = concat([read_structures(path, job.data.read, part) for path, part in pieces])
     if job.data.fragment_split is not None:
         dataset = split_fragments(dataset, job.data.fragment_split)
@@ -59,14 +68,24 @@ def featurize_pieces(pieces: list[Piece], job: Featurization) -> tuple[Dataset, 
     check_cutoff(dataset, job.scheme.radius, job.cutoff_needed)
     setup = coulomb_setup(dataset, job.coulomb) if job.coulomb is not None else None
     moments = compute_moments(dataset, job.scheme, job.scope, job.with_forces,
-                              all_pairs_if_isolated=job.all_pairs_if_isolated, coulomb=setup)
+                              all_pairs_if_isolated=job.all_pairs_if_isolated, share=share, coulomb=setup)
+    if share[0] > 0:
+        return None, moments
     if not job.coordinates:
         dataset = for_fitting(dataset, job.with_forces)
     return dataset, moments
 
 
-def gather(parts: list[tuple[Dataset, Moments | None]], job: Featurization) -> tuple[Dataset, Moments | None]:
-    """The results of consecutive tasks joined into one dataset and its moments."""
+def gather(results: list[tuple[Dataset, Moments | None]], tasks: list[Task],
+           job: Featurization) -> tuple[Dataset, Moments | None]:
+    """The results of consecutive ``tasks`` joined into one dataset and its moments (those of the
+    tasks that share a frame added up)."""
+    parts: list[tuple[Dataset, Moments | None]] = []
+    for (dataset, moments), task in zip(results, tasks):
+        if task.share[0] > 0:
+            parts[-1] = (parts[-1][0], add_moments(parts[-1][1], moments))
+        else:
+            parts.append((dataset, moments))
     dataset = concat([d for d, _ in parts])
     if job.scheme is not None:
         check_gathered(parts)  # charges in some inputs but not in others; net charges
@@ -93,8 +112,16 @@ def to_split(paths: list[str], n_tasks: int) -> list[str]:
     return [p for p in paths if p != "-" and n_tasks > 1 and os.path.getsize(p) > SPLIT_BYTES]
 
 
-def plan(paths: list[str], n_tasks: int, parts: dict[str, list[FilePart]] | None = None) -> list[list[Piece]]:
-    """Pieces grouped into at most ``n_tasks`` consecutive runs of similar size.
+def shares(job: Featurization, workers: int) -> int:
+    """How many tasks share a file of one large frame: all workers, unless there are no moments to
+    add up, or a Coulomb term (computed per whole frame)."""
+    return workers if job.scheme is not None and job.coulomb is None else 1
+
+
+def plan(paths: list[str], n_tasks: int, parts: dict[str, list[FilePart]] | None = None,
+         n_shares: int = 1) -> list[Task]:
+    """Pieces grouped into at most ``n_tasks`` consecutive runs of similar size; a file split in pieces
+    that holds a single frame is shared by ``n_shares`` tasks (each takes some blocks of its pairs).
 
     ``parts``: the pieces of the files ``to_split``, where already known (else found here)."""
     parts = parts or {}
@@ -108,13 +135,20 @@ def plan(paths: list[str], n_tasks: int, parts: dict[str, list[FilePart]] | None
         else:
             pieces.append(((path, None), size))
     total = sum(size for _, size in pieces) or 1
-    tasks: list[list[Piece]] = [[]]
+    runs: list[list[Piece]] = [[]]
     done = 0
     for piece, size in pieces:
-        if tasks[-1] and done >= total * len(tasks) / n_tasks:
-            tasks.append([])
-        tasks[-1].append(piece)
+        single = piece[1] is not None and piece[1].frames_in_file == 1
+        if runs[-1] and (single or done >= total * len(runs) / n_tasks):
+            runs.append([])
+        runs[-1].append(piece)
         done += size
+        if single:  # alone in its task, which is shared
+            runs.append([])
+    tasks = []
+    for run in filter(None, runs):
+        shared = n_shares if run[0][1] is not None and run[0][1].frames_in_file == 1 else 1
+        tasks += [Task(run, (k, shared)) for k in range(shared)]
     return tasks
 
 
@@ -131,26 +165,28 @@ class PendingFeaturization:
         threshold = PARALLEL_BYTES if job.scheme is not None else PARALLEL_READ_BYTES
         self.parallel = workers > 1 and size >= threshold and "-" not in self.paths
         self.futures, self.executor = [], None
+        self.tasks = [Task([(p, None) for p in paths])]
         if self.parallel:
             self.executor = ProcessPoolExecutor(workers, mp_context=_context())
-            tasks = plan(self.paths, TASKS_PER_WORKER * workers)
-            self.futures = [self.executor.submit(featurize_pieces, task, job) for task in tasks]
+            self.tasks = plan(self.paths, TASKS_PER_WORKER * workers, n_shares=shares(job, workers))
+            self.futures = [self.executor.submit(featurize_pieces, task.pieces, job, task.share)
+                            for task in self.tasks]
 
     def result(self) -> tuple[Dataset, Moments | None]:
         try:
             if not self.parallel:
-                parts = [featurize_pieces([(p, None) for p in self.paths], self.job)]
+                results = [featurize_pieces(self.tasks[0].pieces, self.job)]
             else:
-                parts, frames = [], 0
-                for future in self.futures:
-                    parts.append(future.result())
-                    frames += parts[-1][0].n_frames
+                results, frames = [], 0
+                for future, task in zip(self.futures, self.tasks):
+                    results.append(future.result())
+                    frames += results[-1][0].n_frames if task.share[0] == 0 else 0
                     if self.progress is not None:
                         self.progress(frames)
         finally:
             if self.executor is not None:  # idle workers exit at once; an error cancels what is left
                 self.executor.shutdown(wait=True, cancel_futures=True)
-        return gather(parts, self.job)
+        return gather(results, self.tasks, self.job)
 
 
 def featurize(dataset: Dataset, scheme: CutoffScheme, scope: str = "all", with_forces: bool = False,

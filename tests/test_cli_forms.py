@@ -99,3 +99,8 @@ def test_bad_potential_in_params_file(small, tmp_path, change, fragments):
     for args in (["predict", small, "--params", path], ["export", path, "--to", "lammps"],
                  ["fit", small, *ORACLE, "--init-file", path]):
         assert_one_error_line(invoke(args, code=1), "bad.json", *fragments)
+
+
+def test_exports_without_the_form_refuse_it(tmp_path):
+    path = write_json(tmp_path / "mie.json", truth_params(potential="mie", exponents=[14, 6]))
+    assert_one_error_line(invoke(["export", path, "--to", "openmm"], code=1), "mie.json", "mie:14,6", "OpenMM")

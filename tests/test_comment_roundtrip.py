@@ -49,8 +49,8 @@ def render_token(draw, text: str, forbidden: re.Pattern, flag: bool = False) -> 
     bare_ok = text and not forbidden.search(text) and text[0] not in "\"'" and not (flag and is_number(text))
     if bare_ok:
         styles.append("bare")
-    if text and "\n" not in text and not (flag and is_number(text)):
-        styles.append("escaped")
+    if text and "\n" not in text and not text[-1].isspace() and not (flag and is_number(text)):
+        styles.append("escaped")  # (not for a trailing space: a line's trailing whitespace is not part of it)
     if forbidden is BARE_FORBIDDEN and "{" not in text and "}" not in text and "\n" not in text:
         styles.append("braces")
     style = draw(st.sampled_from(styles))

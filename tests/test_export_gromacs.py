@@ -101,5 +101,5 @@ def test_gromacs_errors_and_output_file(tmp_path):
 def test_other_forms_are_refused_with_the_way_out(tmp_path, target):
     params_path = write_json(tmp_path / "p.json", params_dict() | {"potential": "lj96"})
     result = invoke(["export", params_path, "--to", target, "-o", tmp_path / "out"], code=1)
-    assert result.stdout == "" and "lj96" in result.stderr and "--to lammps" in result.stderr
+    assert result.stdout == "" and "lj96" in result.stderr and "export to lammps" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()

@@ -3,8 +3,6 @@
 RASPA comes from PyPI RASPA2 (tests/install_engines.sh, run by `make test`); without it the
 engine tests skip. Names that RASPA could confuse (S and Si) get their own parameters.
 """
-import dataclasses
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,7 +13,6 @@ from test_export_gromacs import CASES, SPECIES, frames, params_dict, predicted
 
 from fitcore.io.export.raspa import raspa_files
 from fitcore.io.params_file import params_from_dict
-from fitcore.params import LJParams
 from fitcore.units import energy_factor
 
 needs_raspa = pytest.mark.skipif(simulate_binary() is None, reason=raspa_unavailable_reason())
@@ -156,8 +153,6 @@ def test_tail_correction_in_raspa(rng, tmp_path, case):
     np.testing.assert_allclose(theirs, ours, rtol=1e-9, atol=1e-9)  # eV; totals can cancel to ~0.05 eV
 
 
-@pytest.mark.skipif("charges" not in {f.name for f in dataclasses.fields(LJParams)},
-                    reason="params files have no charges section on this branch yet")
 def test_charges_of_the_params_file_go_to_pseudo_atoms_and_atomtypes(tmp_path):
     data = params_dict() | {"charges": {"Ar": 0.25, "Kr": -0.5, "Xe": 0.25}}
     params_path = write_json(tmp_path / "p.json", data)

@@ -133,3 +133,19 @@ def test_cache_keys_tell_forms_and_tails_apart(tmp_path):
     keys = {cache_key([str(path)], CutoffScheme(8.5, tail=tail, exponents=parse_form(p).exponents), "1")
             for p in FORMS for tail in (False, True)}
     assert len(keys) == 2 * len(FORMS)
+
+
+def test_engines_agree_on_types_in_another_order_with_the_tail(rng):
+    """A params file may list more types, in another order: the tail follows its columns (predict)."""
+    from fitcore.moments import remap_types
+    dataset = random_dataset(rng, n_frames=3, pbc="full", triclinic=True, length=9.5)
+    names = ("Xe", "Ne", "Ar", "Kr")
+    layout = Layout(names, form=parse_form("mie:14,6"))
+    values = [THETA.get(f"{t}.{k}", 0.003 if k == "epsilon" else 2.8) for t in names for k in ("epsilon", "sigma")]
+    c12, c6 = coefficients(layout, torch.tensor(values, dtype=torch.float64))
+    scheme = CutoffScheme(7.0, tail=True, exponents=layout.form.exponents)
+    moment = MomentEngine(remap_types(compute_moments(dataset, scheme), names))
+    direct = DirectEngine(dataset, scheme, type_names=names)
+    np.testing.assert_allclose(direct.energies(c12, c6).numpy(), moment.energies(c12, c6).numpy(), rtol=1e-11)
+    plain = DirectEngine(dataset, replace(scheme, tail=False), type_names=names)
+    assert np.all(direct.energies(c12, c6).numpy() != plain.energies(c12, c6).numpy())

@@ -130,4 +130,4 @@ def test_fit_recovers_parameters_from_lammps_data(rng, potential, mixing, tail, 
     result = fit_dataset(dataset, moments, model, FitSpec(mixing=mixing, forces=forces), FitOptions())
     assert result.converged and result.params.layout.mixing == rule
     expected = theta_of(result.params.layout).numpy()
-    np.testing.assert_allclose(result.params.values, expected, rtol=1e-6)
+    np.testing.assert_allclose(result.params.values, expected, rtol=1e-8)

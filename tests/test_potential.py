@@ -150,7 +150,8 @@ def test_parse_form(text, label):
 
 
 @pytest.mark.parametrize("text,message", [("morse", "unknown potential"), ("mie", "mie:N,M"), ("mie:6,12", "N > M"),
-                                          ("mie:14", "two numbers"), ("lj:12,6", "only mie"), ("mie:a,b", "two numbers"),
+                                          ("mie:14", "two numbers"), ("lj:12,6", "only mie"),
+                                          ("mie:a,b", "two numbers"),
                                           ("mie:inf,6", "N > M"), ("mie:7,0", "N > M")])
 def test_parse_form_errors(text, message):
     with pytest.raises(InputError, match=message):

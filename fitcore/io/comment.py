@@ -49,6 +49,8 @@ _ARRAY_TOKEN = re.compile(
     re.X | re.S,
 )
 _ARRAY_SPECIAL = re.compile(r"""[\[\]"'{}=\\]""")  # what only the tokenizer of parse_array handles
+_PLAIN_ROWS = re.compile(r"""\s*\[[^\[\]"'{}=\\]*\](?:\s*,\s*\[[^\[\]"'{}=\\]*\])*\s*""")
+_ROW = re.compile(r"\[([^\[\]]*)\]")
 _ESCAPE = re.compile(r"\\(.)", re.S)
 _FORTRAN = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)[dD][+-]?\d+")
 _D_TO_E = str.maketrans("dD", "ee")
@@ -126,10 +128,14 @@ def parse_array(token: str) -> tuple:
     """
     inner = token[1:-1]
     if not _ARRAY_SPECIAL.search(inner):  # the usual case, numbers or booleans: split, no tokenizer
-        items = [item.strip() for item in inner.split(",")] if "," in inner else inner.split()
-        if any(len(item.split()) != 1 for item in items) and "," in inner:
-            raise ValueError("an empty array element" if "" in items else "array elements without a comma between them")
-        return tuple(items)
+        return _plain_items(inner)
+    if _PLAIN_ROWS.fullmatch(inner):  # a 2-d array of such, as libAtoms writes a Lattice
+        rows = tuple(_plain_items(row) for row in _ROW.findall(inner))
+        if not all(rows):
+            raise ValueError("an empty row in a 2-d array")
+        if len({len(row) for row in rows}) > 1:
+            raise ValueError("the rows of a 2-d array have different lengths")
+        return rows
     tokens = []
     for match in _ARRAY_TOKEN.finditer(token, 1, len(token) - 1):
         quoted, mark, bare, bad = match.groups()
@@ -145,6 +151,16 @@ def parse_array(token: str) -> tuple:
     elif any(isinstance(e, tuple) for e in elements):
         raise ValueError("an array mixes rows and single values")
     return tuple(elements)
+
+
+def _plain_items(inner: str) -> tuple[str, ...]:
+    """The elements of ``[inner]`` when it holds no quotes, brackets or escapes."""
+    if "," not in inner:
+        return tuple(inner.split())
+    items = [item.strip() for item in inner.split(",")]
+    if any(len(item.split()) != 1 for item in items):
+        raise ValueError("an empty array element" if "" in items else "array elements without a comma between them")
+    return tuple(items)
 
 
 def _array_level(tokens: list, at: int, nested: bool) -> tuple[list, int]:

@@ -23,8 +23,9 @@ _NO_CELL = np.zeros((3, 3))
 _NO_CELL.flags.writeable = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReadOptions:
+    """How to read structure files: which keys and columns mean what, and the units of the file."""
     energy_key: str = "energy"
     type_key: str | None = None  # per-atom string column giving parameter types
     fragment_key: str | None = None  # None: use a "fragment" column where there is one

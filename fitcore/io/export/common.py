@@ -45,13 +45,13 @@ def type_values(params: LJParams) -> np.ndarray:
     return np.stack([params.values[ie], params.values[is_]], axis=1)
 
 
-def require_lj(params: LJParams, code: str, source: str) -> None:
-    """The 12-6 form only: ``code`` has no 9-6 or Mie pair style that ljfit writes."""
+def require_lj(params: LJParams, code: str, source: str = "") -> None:
+    """An InputError unless ``params`` are of the 12-6 form, the only one ``code``'s export writes."""
     if params.form.name != "lj":
-        raise InputError(f"{source}: the {code} export writes the 12-6 Lennard-Jones form only, and these "
-                         f"parameters are of potential {params.form.label} (LAMMPS has its pair style: --to lammps)")
+        raise InputError(f"{source or 'the parameters'}: potential {params.form.label}: the {code} export writes "
+                         f"12-6 Lennard-Jones only (export to lammps, which has lj/class2 and mie/cut, or csv)")
 
 
 def type_charges(params: LJParams) -> dict[str, float]:
     """type -> charge (e) from the params file's ``charges`` section; empty without one."""
-    return dict(getattr(params, "charges", None) or {})
+    return dict(params.charges)
