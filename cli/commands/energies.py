@@ -52,11 +52,10 @@ def energies(files, name_format, energy_key, energy_unit, output, quiet, debug):
     from pathlib import Path
 
     from fitcore.errors import InputError
-    from fitcore.io.files import atomic_write
     from fitcore.io.xyz import ReadOptions, read_structures
     from fitcore.units import energy_factor
 
-    from ..output import csv_text
+    from ..output import csv_text, write_output
     from ..render import emit
     options = ReadOptions(energy_key=energy_key, energy_unit=energy_unit)
     rows, seen = [], {}
@@ -76,7 +75,6 @@ def energies(files, name_format, energy_key, energy_unit, output, quiet, debug):
             rows.append([name, float(energy / energy_factor(energy_unit))])
     text = csv_text(["name", "energy"], rows)
     if output:
-        atomic_write(output, text)
-        click.get_current_context().obj.info(f"wrote {len(rows)} energies to {output}")
+        write_output(output, text, click.get_current_context().obj)
     else:
         emit(text)

@@ -4,6 +4,7 @@ import os
 
 import click
 
+from ..options import writable_path
 from ..output import guarded
 
 EXAMPLE = """\b
@@ -18,15 +19,18 @@ TARGETS = ["lammps", "openmm", "gromacs", "raspa", "csv"]
 
 
 def _output(ctx, param, value):
-    """-o: a file whose folder exists (a folder for raspa, created if missing): checked before any work."""
+    """-o: a file as the other commands check it (``-`` is stdout), or for raspa a folder, created if
+    missing, whose parent exists: checked before any work."""
+    if ctx.params.get("target") != "raspa":
+        if value is not None and os.path.isdir(value):  # as click words it for the other commands' -o
+            raise click.BadParameter(f"{value} is a directory; --to {ctx.params.get('target')} writes one file",
+                                     ctx, param)
+        return writable_path(ctx, param, value)
     if value is None:
         return value
-    raspa = ctx.params.get("target") == "raspa"
-    if raspa and os.path.exists(value) and not os.path.isdir(value):
+    if os.path.exists(value) and not os.path.isdir(value):
         raise click.BadParameter(f"{value} is a file; --to raspa writes a folder", ctx, param)
-    if not raspa and os.path.isdir(value):
-        raise click.BadParameter(f"{value} is a directory; --to {ctx.params.get('target')} writes one file", ctx, param)
-    folder = value if raspa and os.path.isdir(value) else os.path.dirname(os.path.abspath(value))
+    folder = value if os.path.isdir(value) else os.path.dirname(os.path.abspath(value))
     if not os.path.isdir(folder):
         raise click.BadParameter(f"folder {folder} does not exist", ctx, param)
     if not os.access(folder, os.W_OK):
@@ -52,6 +56,7 @@ def export(params_path, target, lammps_units, cutoff, output, quiet, debug):
     from fitcore.io.files import atomic_write
     from fitcore.io.params_file import read_params
 
+    from ..output import write_output
     from ..render import emit
     reporter = click.get_current_context().obj
     if target == "raspa" and not output:
@@ -67,8 +72,7 @@ def export(params_path, target, lammps_units, cutoff, output, quiet, debug):
             atomic_write(os.path.join(output, name), text)
         reporter.info(f"wrote {', '.join(files)} in {output}")
     elif output:
-        atomic_write(output, files[target])
-        reporter.info(f"wrote {output}")
+        write_output(output, files[target], reporter)
     else:
         emit(files[target])
 
