@@ -20,10 +20,10 @@ from common import make_mixture_file
 
 READERS = {
     "ase": ("import ase.io", "ase.io.read(path, ':')"),
-    # fitcore as ljfit runs it: with the heap margin its commands set (fitcore/heap.py)
-    "fitcore": ("from fitcore.heap import keep_heap_margin\nfrom fitcore.io.xyz import read_structures\n"
+    # fitcore as ljfit runs it: with the heap margin its commands set (cli/runtime.py)
+    "fitcore": ("from cli.runtime import keep_heap_margin\nfrom fitcore.io.xyz import read_structures\n"
                 "keep_heap_margin()", "read_structures(path)"),
-    "pipeline": ("from fitcore.heap import keep_heap_margin\nfrom fitcore.io.inputs import DataOptions\n"
+    "pipeline": ("from cli.runtime import keep_heap_margin\nfrom fitcore.io.inputs import DataOptions\n"
                  "from fitcore.pipeline import PendingFeaturization, Featurization, worker_count\nkeep_heap_margin()",
                  "PendingFeaturization([path], Featurization(data=DataOptions(), scheme=None), worker_count()).result()"),
 }

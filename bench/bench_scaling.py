@@ -66,7 +66,7 @@ def phase_times(path: Path) -> dict:
 
 
 def measure_phases(path: Path) -> dict:
-    from fitcore.heap import keep_heap_margin
+    from cli.runtime import keep_heap_margin
     from fitcore.io.inputs import DataOptions
     from fitcore.moments import CutoffScheme
     from fitcore.pipeline import PendingFeaturization, Featurization, worker_count

@@ -4,7 +4,7 @@ import sys
 from dataclasses import replace
 
 from .config import RunConfig, fit_config
-from .output import EXIT_NOT_CONVERGED, EXIT_OK
+from .output import EXIT_NOT_CONVERGED, EXIT_OK, write_output
 
 
 def run_fit_command(kw: dict, reporter) -> int:
@@ -50,20 +50,18 @@ def _with_uff_start(spec, type_names):
 
 
 def _write_outputs(config: RunConfig, report, dataset, reporter) -> None:
-    from fitcore.io.files import atomic_write
     from fitcore.io.params_file import document_json
     from fitcore.report import prediction_report
 
     from .render import print_fit, residuals_csv
-    print_fit(report, config.fmt)
     out = config.outputs
+    if out.params != "-":  # -o -: the params file is the data on stdout, and the report goes to stderr
+        print_fit(report, config.fmt)
     if out.params:
-        atomic_write(out.params, document_json(report.document))
-        reporter.info(f"wrote {out.params}")
+        write_output(out.params, document_json(report.document), reporter)
     if out.residuals:
         rows = prediction_report(dataset, report.energy_pred * config.units.energy_factor, config.units).rows
-        atomic_write(out.residuals, residuals_csv(rows))
-        reporter.info(f"wrote {out.residuals}")
+        write_output(out.residuals, residuals_csv(rows), reporter)
     if out.plot:
         from .plot import parity_plot
         parity_plot(out.plot, dataset, report.energy_ref, report.energy_pred, report.energy, report.energy_unit)
@@ -72,7 +70,7 @@ def _write_outputs(config: RunConfig, report, dataset, reporter) -> None:
 
 def _finish(config: RunConfig, report, reporter) -> int:
     from .render import fit_summary_lines
-    if config.fmt != "table":  # stdout holds the data; people still want to know how good the fit is
+    if config.fmt != "table" or config.outputs.params == "-":  # stdout holds data; people want to know the fit
         for line in fit_summary_lines(report):
             reporter.info(line)
     if not report.converged:

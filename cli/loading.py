@@ -14,10 +14,8 @@ def load(config: RunConfig, reporter, with_forces: bool, need_energies: bool = F
     ``coordinates``: keep positions and other columns (also kept for inspect and the direct engine).
     With ``config.cache`` the featurization is looked up in, or stored to, that folder.
     """
-    from fitcore.heap import keep_heap_margin
     from fitcore.io.inputs import finish_dataset
     from fitcore.pipeline import Featurization
-    keep_heap_margin()
     model = config.model
     coordinates = coordinates or counting_only or model.engine == "direct"
     job = Featurization(data=config.data, scheme=model.scheme, scope=model.scope, with_forces=with_forces,

@@ -1,5 +1,4 @@
 """``ljfit``: fit Lennard-Jones parameters to reference energies and forces."""
-import os
 import sys
 
 import click
@@ -9,7 +8,8 @@ from .commands import export, fit, inspect, params, predict
 EPILOG = """\b
 Exit codes: 0 success; 1 bad input data or a failed run; 2 usage error
 (unknown option, bad value, missing file); 3 the fit finished but did not
-converge (results are still written and flagged); 130 interrupted.
+converge (results are still written and flagged); 130 interrupted;
+143 terminated (SIGTERM).
 
 \b
 Quick start:
@@ -55,8 +55,8 @@ main.add_command(params.params)
 
 
 def entry() -> None:
-    """The console script: run the CLI, then skip the interpreter's teardown of torch (about 0.4 s,
-    measured) once the output is flushed. Files are closed by then: they are written atomically."""
+    """The console script: run the CLI, then end the process (cli.runtime.finish)."""
+    from .runtime import finish
     try:
         main()
         code = 0
@@ -64,11 +64,4 @@ def entry() -> None:
         code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
         if isinstance(done.code, str):
             print(done.code, file=sys.stderr)
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:  # the reader of stdout (head, less) has had enough: not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    sys.stderr.flush()
-    if "torch" not in sys.modules:
-        sys.exit(code)
-    os._exit(code)
+    finish(code)

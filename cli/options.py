@@ -87,9 +87,7 @@ def _threads(ctx, param, value):
     if value is not None:
         if value < 1:
             raise click.BadParameter("must be at least 1", ctx, param)
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[var] = str(value)
-    return value
+    return value  # applied by cli.runtime when the command runs
 
 
 def _existing_inputs(ctx, param, values):
@@ -135,10 +133,20 @@ def init_file_or_uff(ctx, param, value):
 
 
 def writable_path(ctx, param, value):
-    """An output file whose folder exists and is writable: checked before any work is done."""
+    """An output file that can be written: checked before any work is done. A symlink is checked at
+    its target; an existing FIFO or device is written through; ``-`` is stdout (for -o only)."""
     if value is None:
         return value
-    folder = os.path.dirname(os.path.abspath(value))
+    if value == "-":
+        if param.name != "output":
+            raise click.BadParameter("only -o can write to stdout (-)", ctx, param)
+        return value
+    target = os.path.realpath(value)
+    if os.path.isdir(target):
+        raise click.BadParameter(f"{value} is a folder", ctx, param)
+    if os.path.exists(target) and not os.path.isfile(target):
+        return value
+    folder = os.path.dirname(target)
     if not os.path.isdir(folder):
         raise click.BadParameter(f"folder {folder} does not exist", ctx, param)
     if not os.access(folder, os.W_OK):

@@ -1,7 +1,7 @@
 """Output discipline: data on stdout, people's messages on stderr, files written atomically.
 
 Exit codes: 0 success, 1 bad input or a failed run, 2 usage error (click), 3 the fit
-finished but did not converge, 130 interrupted.
+finished but did not converge, 130 interrupted (Ctrl-C, SIGINT), 143 terminated (SIGTERM).
 """
 import csv
 import functools
@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 import click
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_CONVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_CONVERGED, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 3, 130, 143
 FORMATS = ("auto", "table", "csv", "json")
 
 
@@ -86,11 +86,25 @@ def csv_text(header: list[str], rows: list[list]) -> str:
     return buffer.getvalue()
 
 
+def write_output(path: str, data: str | bytes, reporter: Reporter) -> None:
+    """An output file, written atomically where it is a file (fitcore.io.files.atomic_write: a symlink's
+    target, through a FIFO or device); ``-`` is stdout."""
+    if path == "-":
+        stream = sys.stdout.buffer if isinstance(data, bytes) else sys.stdout
+        stream.write(data)
+        stream.flush()
+        return
+    from fitcore.io.files import atomic_write
+    atomic_write(path, data)
+    reporter.info(f"wrote {path}")
+
+
 def guarded(command):
     """Run a command body with ljfit's error, warning and interrupt conventions.
 
     LjfitError -> one line on stderr, exit 1 (--debug re-raises for the traceback);
-    warnings from the library -> "warning: ..." on stderr; Ctrl-C -> exit 130.
+    warnings from the library -> "warning: ..." on stderr; Ctrl-C -> exit 130, SIGTERM -> exit 143.
+    The body runs in the process cli.runtime sets up (signals, threads, memory, workers).
     """
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -98,20 +112,26 @@ def guarded(command):
         reporter = Reporter(kwargs.get("quiet", False), kwargs.get("debug", False))
         ctx.obj = reporter
         from fitcore.errors import LjfitError, LjfitWarning
+        from .runtime import Terminated, command_process
         try:
-            with warnings.catch_warnings(record=True) as caught:
+            with command_process(kwargs.get("threads")), warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 try:
                     code = command(*args, **kwargs)
-                finally:  # ljfit's own warnings always; those of numpy, torch, ... only with --debug
+                finally:  # ljfit's own warnings always (each once); those of numpy, torch, ... only with --debug
+                    shown = set()
                     for w in caught:
+                        if str(w.message) in shown:
+                            continue
+                        shown.add(str(w.message))
                         if issubclass(w.category, LjfitWarning):
                             reporter.warn(str(w.message))
                         elif reporter.debug:
                             reporter.warn(f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})")
-        except KeyboardInterrupt:
-            reporter.error("interrupted")
-            sys.exit(EXIT_INTERRUPTED)
+        except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)
+            terminated = isinstance(stop, Terminated)
+            reporter.error("terminated" if terminated else "interrupted")
+            sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
         except BrokenPipeError:  # the reader of stdout (head, less) has had enough: not an error
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(EXIT_OK)

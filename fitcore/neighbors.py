@@ -59,14 +59,8 @@ def check_cutoff(dataset: Dataset, cutoff: float | None, need: str = "--cutoff")
 
 
 def _vesin():
-    """vesin, imported without torch when torch is not loaded yet: vesin imports torch when it can
-    (1-2 s), only to accept torch tensors, which ljfit never passes it."""
-    if "vesin" not in sys.modules and "torch" not in sys.modules:
-        sys.modules["torch"] = None  # makes vesin's `import torch` fail fast
-        try:
-            import vesin
-        finally:
-            del sys.modules["torch"]
+    """vesin (imported on first use). It imports torch when it can, only to accept torch tensors,
+    which ljfit never passes it; the ljfit command imports it first with torch hidden (cli/runtime.py)."""
     import vesin
     return vesin
 

@@ -9,12 +9,9 @@ what its caller needs: for a fit on moments, the moments and the per-frame value
 (``for_fitting``), not the coordinates. The same tasks run on a Dask cluster
 (fitcore.cluster).
 
-Workers never import torch (fitcore.neighbors imports vesin without it).
+Worker processes (their number, lifetime and stopping) are fitcore.workers'.
 """
-import multiprocessing
 import os
-import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -24,6 +21,7 @@ from .io.inputs import DataOptions, read_frame_keys, split_fragments
 from .io.xyz import FilePart, frame_parts, read_structures
 from .moments import CutoffScheme, Moments, add_moments, compute_moments, concat_moments, remap_types
 from .neighbors import check_cutoff
+from .workers import start_pool, stop_pool, worker_count  # noqa: F401  (worker_count: for callers)
 
 PARALLEL_BYTES = 4_000_000  # below this much input, one process is faster than starting workers
 PARALLEL_READ_BYTES = 32_000_000  # the same when only reading (much less work per byte)
@@ -92,19 +90,6 @@ def gather(results: list[tuple[Dataset, Moments | None]], tasks: list[Task],
     return dataset, moments
 
 
-def _context():
-    """fork when the parent holds no torch threads yet (the CLI starts workers first: fast, no re-import);
-    spawn otherwise (safe, but a script calling this needs the usual ``if __name__ == "__main__"``)."""
-    if "torch" not in sys.modules and "fork" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
-
-
-def worker_count(threads: int | None = None) -> int:
-    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(available, threads or available))
-
-
 def to_split(paths: list[str], n_tasks: int) -> list[str]:
     """The files that are read in several pieces."""
     return [p for p in paths if p != "-" and n_tasks > 1 and os.path.getsize(p) > SPLIT_BYTES]
@@ -165,7 +150,7 @@ class PendingFeaturization:
         self.futures, self.executor = [], None
         self.tasks = [Task([(p, None) for p in paths])]
         if self.parallel:
-            self.executor = ProcessPoolExecutor(workers, mp_context=_context())
+            self.executor = start_pool(workers)
             self.tasks = plan(self.paths, TASKS_PER_WORKER * workers, n_shares=shares(job, workers))
             self.futures = [self.executor.submit(featurize_pieces, task.pieces, job, task.share)
                             for task in self.tasks]
@@ -181,9 +166,9 @@ class PendingFeaturization:
                     frames += results[-1][0].n_frames if task.share[0] == 0 else 0
                     if self.progress is not None:
                         self.progress(frames)
-        finally:
-            if self.executor is not None:  # idle workers exit at once; an error cancels what is left
-                self.executor.shutdown(wait=True, cancel_futures=True)
+        finally:  # idle workers exit at once; an error or an interrupt stops the others at once
+            if self.executor is not None:
+                stop_pool(self.executor, self.futures)
         return gather(results, self.tasks, self.job)
 
 

@@ -31,10 +31,9 @@ def export(params_path, target, lammps_units, cutoff, output, quiet, debug):
     from fitcore.io.export.csv import csv_rows
     from fitcore.io.export.lammps import lammps_block
     from fitcore.io.export.openmm import openmm_xml
-    from fitcore.io.files import atomic_write
     from fitcore.io.params_file import read_params
 
-    from ..output import csv_text
+    from ..output import csv_text, write_output
     from ..render import emit
     params, units = read_params(params_path)
     if cutoff is not None and params.cutoff is not None and not math.isclose(cutoff, params.cutoff):
@@ -47,7 +46,6 @@ def export(params_path, target, lammps_units, cutoff, output, quiet, debug):
     else:
         text = csv_text(*csv_rows(params, units["energy"], units["length"]))
     if output:
-        atomic_write(output, text)
-        click.get_current_context().obj.info(f"wrote {output}")
+        write_output(output, text, click.get_current_context().obj)
     else:
         emit(text)
