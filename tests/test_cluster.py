@@ -4,8 +4,10 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -152,3 +154,54 @@ def test_an_unreachable_scheduler_is_one_line(monkeypatch):
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1.0)
     result = invoke(["fit", CUBIC, *ORACLE, "--scheduler", "tcp://127.0.0.1:9"], code=1)
     assert result.stderr.startswith("error: cannot reach tcp://127.0.0.1:9") and "Traceback" not in result.stderr
+
+
+def descendants(pid: int) -> set[int]:
+    """Process ids below ``pid`` (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from Linux /proc")
+def test_local_cluster_dies_with_a_killed_ljfit(tmp_path):
+    """SIGKILL to ljfit alone (the OOM killer, a scheduler's hard limit) leaves none of its local:N workers."""
+    paths = [shutil.copy(SLAB, tmp_path / f"slab{k}.extxyz") for k in range(12)]
+    ljfit = Path(sys.executable).with_name("ljfit")
+    process = subprocess.Popen([str(ljfit), "fit", *map(str, paths), "--cutoff", "12", "--scheduler", "local:1", "-q"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        started = set()
+        for _ in range(1200):  # the worker's nanny and the worker
+            started = descendants(process.pid)
+            if len(started) >= 2 or process.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert len(started) >= 2 and process.poll() is None, "ljfit ended before its cluster was seen"
+    finally:
+        process.kill()
+        process.wait()
+    for _ in range(600):
+        left = {pid for pid in started if _alive(pid)}
+        if not left:
+            break
+        time.sleep(0.05)
+    assert not left, f"processes outlived ljfit: {sorted(left)}"
