@@ -205,3 +205,13 @@ def test_local_cluster_dies_with_a_killed_ljfit(tmp_path):
             break
         time.sleep(0.05)
     assert not left, f"processes outlived ljfit: {sorted(left)}"
+
+
+def test_stdin_cannot_go_to_a_cluster():
+    result = invoke(["fit", "-", *ORACLE, "--scheduler", "local:1"], code=1, input=CUBIC.read_text())
+    assert result.stderr.strip() == "error: --scheduler: input from stdin cannot be read by the cluster's workers"
+
+
+def test_a_missing_scheduler_file_is_a_usage_error(tmp_path):
+    result = invoke(["fit", CUBIC, *ORACLE, "--scheduler-file", tmp_path / "none.json"], code=2)
+    assert "--scheduler-file" in result.stderr and "does not exist" in result.stderr
