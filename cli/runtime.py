@@ -65,13 +65,17 @@ def command_process(threads: int | None):
 
 
 def use_threads(threads: int | None) -> None:
+    """Without --threads, numpy's OpenBLAS gets one thread per process: ljfit's parallelism is its
+    worker processes, one per CPU, and OpenBLAS threads on top of them made the Ewald sums' matrix
+    products (fitcore/ewald.py) 6x slower on a busy 2-core machine (a 6000-frame fit with charges:
+    322 s against 55 s, measured)."""
     from fitcore.workers import usable_cpus
     count = str(threads or usable_cpus())
     for name in THREAD_VARIABLES:
         if threads is not None:
             os.environ[name] = count
         else:
-            os.environ.setdefault(name, count)
+            os.environ.setdefault(name, "1" if name == "OPENBLAS_NUM_THREADS" else count)
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 

@@ -114,53 +114,58 @@ def _kspace_batch(positions, charges, weights, cells, g, kmax, span, with_forces
     """E_recip [b] and forces [b, N, 3] (e^2/Å) for a batch with the same atom count; (h, k, l) in
     [-span0, span0] x [-span1, span1] x [0, span2], terms beyond each frame's kmax weighted 0.
 
-    Complex products are written as real matrix products (cos and sin parts): complex BLAS
-    calls were 100x slower than real ones with OpenBLAS threads on a busy machine (measured)."""
+    S[h, (k, l)] = sum_j (q_j e1_j^h) (e2_j^k e3_j^l): one matrix product per frame over atoms, with
+    the (k, l) factor (atoms x K x L) as the larger operand. Complex products are written as real
+    matrix products (cos and sin parts): complex BLAS calls were 100x slower than real ones with
+    OpenBLAS threads on a busy machine (measured)."""
     b, n_atoms = positions.shape[:2]
     n_channels = charges.shape[1]
     inverse = np.linalg.inv(cells)  # [b, 3, 3]
     frac = np.einsum("bjd,bde->bje", positions, inverse)
     hs, ks, ls = (np.arange(-span[0], span[0] + 1), np.arange(-span[1], span[1] + 1), np.arange(0, span[2] + 1))
-    n_hk, n_l = len(hs) * len(ks), len(ls)
+    n_h, n_kl = len(hs), len(ks) * len(ls)
     c1, s1 = _cos_sin(frac[:, :, 0, None] * hs)  # [b, N, H]
-    c2, s2 = _cos_sin(frac[:, :, 1, None] * ks)
-    c3, s3 = _cos_sin(frac[:, :, 2, None] * ls)  # [b, N, L]
-    pair_re = (c1[:, :, :, None] * c2[:, :, None, :] - s1[:, :, :, None] * s2[:, :, None, :]).reshape(b, n_atoms, n_hk)
-    pair_im = (c1[:, :, :, None] * s2[:, :, None, :] + s1[:, :, :, None] * c2[:, :, None, :]).reshape(b, n_atoms, n_hk)
-    pair = np.concatenate([pair_re, pair_im], axis=2)  # [b, N, 2 HK]
+    e2 = np.exp(2j * np.pi * frac[:, :, 1, None] * ks)  # [b, N, K]
+    e3 = np.exp(2j * np.pi * frac[:, :, 2, None] * ls)  # [b, N, L]
+    # exp(2 pi i (k s2 + l s3)) as real numbers: (k, l, real/imaginary) along the last axis
+    kl = (e2[:, :, :, None] * e3[:, :, None, :]).view(np.float64).reshape(b, n_atoms, 2 * n_kl)
     q = charges.transpose(0, 2, 1)[:, :, :, None]  # [b, N, C, 1]
-    charged = np.concatenate([(q * c3[:, :, None, :]).reshape(b, n_atoms, -1),
-                              (q * s3[:, :, None, :]).reshape(b, n_atoms, -1)], axis=2)  # [b, N, 2 C L]
-    blocks = (np.swapaxes(pair, 1, 2) @ charged).reshape(b, 2, n_hk, 2, n_channels, n_l)
-    s_re = blocks[:, 0, :, 0] - blocks[:, 1, :, 1]  # [b, HK, C, L]
-    s_im = blocks[:, 0, :, 1] + blocks[:, 1, :, 0]
+    first = np.concatenate([(q * c1[:, :, None, :]).reshape(b, n_atoms, -1),
+                            (q * s1[:, :, None, :]).reshape(b, n_atoms, -1)], axis=2)  # [b, N, 2 C H]
+    blocks = (np.swapaxes(first, 1, 2) @ kl).reshape(b, 2, n_channels, n_h, n_kl, 2)
+    s_re = blocks[:, 0, ..., 0] - blocks[:, 1, ..., 1]  # [b, C, H, KL]
+    s_im = blocks[:, 0, ..., 1] + blocks[:, 1, ..., 0]
     recip = 2 * np.pi * np.swapaxes(inverse, 1, 2)  # rows: reciprocal vectors b_d
-    hkl = np.stack(np.meshgrid(hs, ks, ls, indexing="ij"), axis=-1).reshape(n_hk, n_l, 3).astype(float)
-    kvec = np.einsum("mld,bde->bmle", hkl, recip)  # [b, HK, L, 3]
-    k2 = np.einsum("bmle,bmle->bml", kvec, kvec)
+    hkl = np.empty((n_h, len(ks), len(ls), 3))
+    hkl[..., 0], hkl[..., 1], hkl[..., 2] = hs[:, None, None], ks[None, :, None], ls[None, None, :]
+    hkl = hkl.reshape(n_h, n_kl, 3)
+    metric = recip @ np.swapaxes(recip, 1, 2)  # [b, 3, 3]: k^2 = m G m for m = (h, k, l)
+    d, e = np.triu_indices(3)
+    products = (hkl[:, :, d] * hkl[:, :, e] * np.where(d == e, 1.0, 2.0)).reshape(-1, 6)  # [H KL, 6]
+    k2 = (metric[:, d, e] @ products.T).reshape(b, n_h, n_kl)
     inside = (k2 > 0) & (k2 <= kmax[:, None, None] ** 2)
     safe = np.where(inside, k2, 1.0)
-    plane = np.where(ls > 0, 2.0, 1.0)
-    factor = np.where(inside, plane * 4 * np.pi / safe * np.exp(-safe / (4 * g[:, None, None] ** 2)), 0.0)
+    plane = np.where(hkl[:, :, 2] > 0, 2.0, 1.0)
+    factor = np.exp(-safe / (4 * g[:, None, None] ** 2), out=np.zeros(k2.shape), where=inside)
+    factor *= plane * 4 * np.pi / safe
     volume = np.abs(np.linalg.det(cells))
-    power = s_re ** 2 + s_im ** 2  # [b, HK, C, L]
-    energies = np.einsum("c,bmcl,bml->b", weights, power, factor) / (2 * volume)
+    power = s_re ** 2 + s_im ** 2  # [b, C, H, KL]
+    energies = np.einsum("c,bchn,bhn->b", weights, power, factor) / (2 * volume)
     if not with_forces:
         return energies, None
-    # F_j = q_j / V sum_k factor k Im(conj(S) e_j), e_j = pair_j e3_j: sum over l first, then over (h, k)
-    hk = hkl[:, 0, :2]  # [HK, 2]
+    # F_j = q_j / V sum_m factor k_m Im(conj(S_m) e_j(m)), e_j = e1^h (e2^k e3^l): sum over (k, l) first
     forces = np.zeros(positions.shape)
-    trig = np.concatenate([c3, s3], axis=2)  # [b, N, 2 L]
     for c in range(n_channels):
-        t_re = np.swapaxes(s_re[:, :, c] * factor, 1, 2) * weights[c]  # conj(S) factor: [b, L, HK]
-        t_im = -np.swapaxes(s_im[:, :, c] * factor, 1, 2) * weights[c]
+        t_re, t_im = s_re[:, c] * factor * weights[c], -s_im[:, c] * factor * weights[c]  # conj(S) factor [b, H, KL]
         grad = []
-        for scale in (None, ls.astype(float)[:, None]):
-            a, m = (t_re, t_im) if scale is None else (t_re * scale, t_im * scale)
-            rhs = np.concatenate([np.concatenate([a, m], axis=2), np.concatenate([-m, a], axis=2)], axis=1)
-            v = trig @ rhs  # [b, N, 2 HK]: sum over l of t e3, real and imaginary parts
-            imag = v[:, :, :n_hk] * pair_im + v[:, :, n_hk:] * pair_re  # Im(v e1 e2): [b, N, HK]
-            grad += [imag @ hk[:, 0], imag @ hk[:, 1]] if scale is None else [imag.sum(axis=2)]
+        for axis in range(3):
+            scale = hkl[:, :, axis] if axis else 1.0  # the h weight comes after the sum over (k, l)
+            a, m = np.swapaxes(t_re * scale, 1, 2), np.swapaxes(t_im * scale, 1, 2)  # [b, KL, H]
+            rhs = np.stack([np.concatenate([a, m], axis=2), np.concatenate([-m, a], axis=2)], axis=2)
+            rhs = rhs.reshape(b, 2 * n_kl, 2 * n_h)  # rows (k, l, real/imaginary), as in kl
+            u = kl @ rhs  # [b, N, 2 H]: sum over (k, l) of t e2 e3, real and imaginary parts
+            imag = c1 * u[:, :, n_h:] + s1 * u[:, :, :n_h]  # Im(e1 u): [b, N, H]
+            grad.append(imag @ hs.astype(float) if axis == 0 else imag.sum(axis=2))
         grad = np.stack(grad, axis=-1)  # [b, N, 3]: components along the reciprocal vectors
         forces += charges[:, c, :, None] * np.einsum("bjd,bde->bje", grad, recip) / volume[:, None, None]
     return energies, forces
