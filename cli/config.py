@@ -50,7 +50,7 @@ def _data(kw: dict, units: Units) -> DataOptions:
     read = ReadOptions(energy_key=kw["energy_key"], type_key=kw["type_key"], fragment_key=kw["fragment_key"],
                        length_unit=units.length, energy_unit=units.energy)
     return DataOptions(read=read, energies=kw["energies"], fragment_split=kw["fragment_split"],
-                       baseline_key=kw.get("baseline_key"))
+                       site_types=kw.get("site_types"), baseline_key=kw.get("baseline_key"))
 
 
 def _model(kw: dict, cutoff: float | None, shift: bool, params=None) -> ModelOptions:

@@ -14,23 +14,49 @@ def run_fit_command(kw: dict, reporter) -> int:
 
     from .loading import load
     config = fit_config(kw)
-    dataset, moments = load(config, reporter, config.spec.forces, need_energies=True)
+    by_key = bool(kw["cv"]) and kw["cv_group"] not in ("frame", "file")  # frame info is kept for --cv-group KEY
+    dataset, moments = load(config, reporter, config.spec.forces, need_energies=True, coordinates=by_key)
     if kw["init_file"] == "uff":
         config = replace(config, spec=_with_uff_start(config.spec, dataset.type_names))
     hopping = config.fit_options.method == "basinhopping"
     try:
         with reporter.progress("basin-hopping", config.fit_options.niter) if hopping else contextlib.nullcontext() \
                 as update:
-            result = fit_dataset(dataset, moments, config.model, config.spec, config.fit_options, progress=update)
+            result = fit_dataset(dataset, moments, config.model, config.spec, config.fit_options, progress=update,
+                                 validation=_validation_options(kw))
     except UnknownParameter as err:  # a misspelt name in --init/--fix/--bound: a usage error, like click's own
         import click
         option = next((o for o, values in (("--init", kw["init"]), ("--fix", kw["fix"]), ("--bound", kw["bounds"]))
                        if err.name in values), "--init-file")
         raise click.BadParameter(str(err), param_hint=option) from None
     result = _with_charges(result, moments, dataset, config.model)
+    if kw["test_files"]:
+        result = _with_test_errors(result, kw, config, reporter)
     report = fit_report(result, config.units, _provenance(config))
     _write_outputs(config, report, dataset, reporter)
     return _finish(config, report, reporter)
+
+
+def _validation_options(kw: dict):
+    from fitcore.validation import ValidationOptions
+    return ValidationOptions(cv=kw["cv"] or 0, cv_group=kw["cv_group"], bootstrap=kw["bootstrap"] or 0,
+                             seed=kw["seed"])
+
+
+def _with_test_errors(result, kw: dict, config: RunConfig, reporter):
+    """The fitted parameters' errors on the --test structures (read as the fit's inputs are)."""
+    from fitcore.predicting import predict_dataset
+    from fitcore.result import ErrorStats
+    from fitcore.validation import Validation
+
+    from .loading import load
+    test_config = fit_config({**kw, "files": kw["test_files"], "energies": kw["test_energies"]})
+    dataset, moments = load(test_config, reporter, False, need_energies=True)
+    energies, _ = predict_dataset(dataset, moments, result.params, config.model, False, source="--test")
+    per = dataset.atoms_per_frame if config.spec.per_atom else 1.0
+    stats = ErrorStats.of(energies / per, dataset.energies / per)
+    validation = result.validation or Validation(seed=kw["seed"])
+    return replace(result, validation=replace(validation, test=stats))
 
 
 def _with_charges(result, moments, dataset, model):

@@ -3,7 +3,7 @@ import sys
 
 import click
 
-from .commands import export, fit, inspect, params, predict
+from .commands import energies, export, fit, inspect, params, predict
 
 EPILOG = """\b
 Exit codes: 0 success; 1 bad input data or a failed run; 2 usage error
@@ -52,6 +52,7 @@ main.add_command(fit.fit)
 main.add_command(predict.predict)
 main.add_command(export.export)
 main.add_command(params.params)
+main.add_command(energies.energies)
 
 
 def entry() -> None:

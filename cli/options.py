@@ -173,6 +173,8 @@ data_options = _stack(
     click.option("--fragment-key", help="Per-atom integer column of fragment ids [default: fragment, if present]."),
     click.option("--fragment-split", type=click.IntRange(min=1),
                  help="First N atoms of every frame are fragment 0, the rest fragment 1."),
+    click.option("--site-types", type=click.IntRange(min=1),
+                 help="First N atoms of every frame each get their own type: element and position (C1, O2, ...)."),
     click.option("--energy-unit", type=click.Choice(list(ENERGY_UNITS)), default="eV", show_default=True,
                  help="Unit of energies in the inputs (K: energy/k_B); parameters come out in it."),
     click.option("--length-unit", type=click.Choice(list(LENGTH_UNITS)), default="angstrom", show_default=True,

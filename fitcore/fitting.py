@@ -42,7 +42,7 @@ def targets_for(dataset: Dataset, layout: Layout, with_forces: bool, moments: Mo
 
 
 def fit_dataset(dataset: Dataset, moments: Moments, model: ModelOptions, spec: FitSpec, options: FitOptions,
-                progress=None) -> FitResult:
+                progress=None, validation=None) -> FitResult:
     """Fit ``spec`` to the dataset under ``model`` with the optimizer ``options``."""
     mixing = canonical_mixing(spec.mixing or model.pair_form.default_mixing)
     if spec.forces and (dataset.forces is None or not dataset.has_forces.any()):
@@ -76,6 +76,12 @@ def fit_dataset(dataset: Dataset, moments: Moments, model: ModelOptions, spec: F
     result = summarize(problem, start, outcome, options, model, absent)
     result = replace(result, prior=prior, identifiability=_identifiability(problem, start, outcome, moments, prior))
     result = _flag_implausible(_note_minima(result))
+    if validation is not None and (validation.cv or validation.bootstrap):
+        from .validation import validate
+        names = [n for n, f in zip(layout.names, start.free) if f]
+        seeded = validation if validation.seed is not None else replace(validation, seed=outcome.seed)
+        result = replace(result, validation=validate(dataset, moments, targets, weighting, layout, start,
+                                                     result.params.values, prior, seeded, names))
     _warn_poor_fit(result, layout)
     return result
 

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from .coulomb import CoulombOptions, check_gathered, coulomb_setup
 from .dataset import Dataset, concat, for_fitting
-from .io.inputs import DataOptions, read_frame_keys, split_fragments
+from .io.inputs import DataOptions, assign_site_types, read_frame_keys, split_fragments
 from .io.xyz import FilePart, frame_parts, read_structures
 from .moments import CutoffScheme, Moments, add_moments, compute_moments, concat_moments, remap_types
 from .neighbors import check_cutoff
@@ -58,6 +58,8 @@ def featurize_pieces(pieces: list[Piece], job: Featurization,
     dataset = concat([read_structures(path, job.data.read, part) for path, part in pieces])
     if job.data.fragment_split is not None:
         dataset = split_fragments(dataset, job.data.fragment_split)
+    if job.data.site_types is not None:
+        dataset = assign_site_types(dataset, job.data.site_types)
     dataset = read_frame_keys(dataset, job.data)
     if job.scheme is None:
         return dataset, None

@@ -83,6 +83,8 @@ def fit_report(result: FitResult, units: Units, provenance: Provenance) -> FitRe
         ident = result.identifiability
         section["identifiability"] = {"rank": ident.rank, "free": ident.free, "data_rank": ident.data_rank,
                                       "directions": list(ident.directions), "to_fix": list(ident.to_fix)}
+    if result.validation is not None:
+        section["validation"] = _validation_dict(result.validation, units)
     if result.prior is not None:
         section["prior"] = result.prior.as_dict({n: units.parameter_factor(n) for n in result.prior.names})
     if opt.method == "basinhopping":
@@ -90,9 +92,47 @@ def fit_report(result: FitResult, units: Units, provenance: Provenance) -> FitRe
                                    "minima_costs": [m.cost for m in opt.minima[:20]]}
     document = {**params_to_dict(params, units.energy, units.length), "fit": section}
     return FitReport(units=units, parameters=rows, energy=energy, energy_unit=energy_unit, forces=forces,
-                     optimizer=opt, lines=tuple(_lines(result, params.layout.mixing)), document=document,
+                     optimizer=opt, lines=tuple(_lines(result, params.layout.mixing) + (
+                         _validation_lines(result.validation, units) if result.validation else [])), document=document,
                      energy_ref=result.energy_ref / units.energy_factor,
                      energy_pred=result.energy_pred / units.energy_factor, converged=result.converged)
+
+
+def _validation_dict(v, units: Units) -> dict:
+    e = units.energy_factor
+    out = {"seed": v.seed}
+    if v.folds:
+        out["cv"] = {"k": len(v.folds), "group": v.cv_group, "rmse": v.cv_rmse / e, "mae": v.cv_mae / e,
+                     "unit": units.energy,
+                     "folds": [{"rmse": f.rmse / e, "mae": f.mae / e, "train_rmse": f.train_rmse / e,
+                                "n_test": f.n_test} for f in v.folds]}
+    if v.ci95:
+        out["bootstrap"] = {n: {"ci95": [lo / units.parameter_factor(n), hi / units.parameter_factor(n)]}
+                            for n, (lo, hi) in v.ci95.items()}
+        out["bootstrap_resamples"], out["bootstrap_failed"] = v.bootstrap_n, v.bootstrap_failed
+    if v.test is not None:
+        out["test"] = stats_dict(v.test.in_unit(e), units.energy)
+    return out
+
+
+def _validation_lines(v, units: Units) -> list[str]:
+    e, unit, lines = units.energy_factor, units.energy, []
+    if v.folds:
+        folds = ", ".join(f"{f.rmse / e:.4g}" for f in v.folds)
+        train = np.mean([f.train_rmse for f in v.folds]) / e
+        lines.append(f"cross-validation ({len(v.folds)} folds by {v.cv_group}, seed {v.seed}): held-out RMSE "
+                     f"{v.cv_rmse / e:.4g} {unit} (MAE {v.cv_mae / e:.4g}; per fold {folds}), training RMSE "
+                     f"{train:.4g} {unit}")
+    if v.ci95:
+        parts = ", ".join(f"{n} [{lo / units.parameter_factor(n):.4g}, {hi / units.parameter_factor(n):.4g}]"
+                          for n, (lo, hi) in v.ci95.items())
+        failed = f", {v.bootstrap_failed} failed" if v.bootstrap_failed else ""
+        lines.append(f"bootstrap ({v.bootstrap_n} resamples{failed}, seed {v.seed}): 95% intervals {parts}")
+    if v.test is not None:
+        t = v.test.in_unit(e)
+        lines.append(f"test set: RMSE {t.rmse:.4g} {unit}, MAE {t.mae:.4g}, max {t.max_abs:.4g}, R² "
+                     f"{t.r2 if t.r2 is None else round(t.r2, 6)} ({t.n} frames, not fitted)")
+    return lines
 
 
 def _lines(result: FitResult, mixing: str) -> list[str]:

@@ -295,7 +295,7 @@ def test_export_lammps_explicit_pairs(tmp_path, truth_file):
 def test_export_openmm(truth_file):
     root = ET.fromstring(invoke(["export", truth_file, "--to", "openmm"]).stdout)
     assert root.tag == "ForceField"
-    atoms = {a.get("type"): a for a in root.iter("Atom")}
+    atoms = {a.get("type"): a for a in root.find("NonbondedForce").iter("Atom")}
     t = truth()["params"]
     assert set(atoms) == set(t)
     kj = energy_factor("kJ/mol")

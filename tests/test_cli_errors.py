@@ -184,7 +184,7 @@ def test_unexpected_error_is_one_line(small, monkeypatch):
     (["inspect"], "FILES"),
     (["predict", "{small}"], "--params"),
     (["export", "--to", "lammps"], "PARAMS"),
-    (["export", "{small}", "--to", "gromacs"], "--to"),
+    (["export", "{small}", "--to", "namd"], "--to"),
     (["fit", "{small}", "--init", "Ar.sigma"], "NAME=VALUE"),
     (["fit", "{small}", "--init", "Ar.sigma=big"], "NAME=VALUE"),
     (["fit", "{small}", "--bound", "Ar.sigma=3"], "NAME=LOW:HIGH"),

@@ -88,6 +88,23 @@ def test_a_signal_to_the_parent_alone_stops_the_run_at_once(slow_input, tmp_path
     assert stdout == "" and not out.exists() and list(tmp_path.iterdir()) == []  # nothing half written
 
 
+def test_sigterm_during_a_long_fit_stops_it_at_once(tmp_path):
+    """The other long stage: the optimizer (basin-hopping for ever), in one process."""
+    out = tmp_path / "params.json"
+    proc = subprocess.Popen([str(LJFIT), "fit", str(CUBIC), *ORACLE, "--method", "basinhopping", "--niter", "10000000",
+                             "-o", str(out), "--format", "csv"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    time.sleep(8)  # start-up is 1-2 s unloaded: by now it is hopping
+    assert proc.poll() is None, proc.communicate()[1]
+    sent = time.monotonic()
+    os.kill(proc.pid, signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    elapsed = time.monotonic() - sent
+    assert proc.returncode == 143 and stderr.strip().splitlines()[-1] == "error: terminated", stderr
+    assert elapsed < 3.0, f"took {elapsed:.1f} s to stop"
+    assert stdout == "" and list(tmp_path.iterdir()) == []
+
+
 @linux_only
 def test_workers_die_with_a_parent_killed_by_sigkill(slow_input, tmp_path):
     proc, workers = start_slow_fit(slow_input, tmp_path / "params.json")

@@ -57,6 +57,14 @@ Exit codes: 0 ok, 1 bad input or failed run, 2 usage error, 3 not converged.
               help="Relative width of the priors (standard deviation of log epsilon, log sigma).")
 @click.option("--prior-weight", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
               help="Weight of the priors, times the data's noise scale (RMS weighted residual without them).")
+@click.option("--cv", type=click.IntRange(min=2), help="K-fold cross-validation: held-out RMSE and MAE per fold.")
+@click.option("--cv-group", default="frame", show_default=True, metavar="frame|file|KEY",
+              help="Keep frames together in the folds: each frame, each file, or each value of an info key.")
+@click.option("--bootstrap", type=click.IntRange(min=1), help="Refit N resamples of the frames: 95%% intervals.")
+@click.option("--test", "test_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Held-out structures (repeatable): errors of the fitted parameters on them, not fitted.")
+@click.option("--test-energies", type=click.Path(exists=True, dir_okay=False),
+              help="Energies table for the --test structures.")
 @click.option("--method", type=click.Choice(METHODS), default="lsq", show_default=True)
 @click.option("--algorithm", type=click.Choice(ALGORITHMS), default="trf", show_default=True,
               help="least_squares method (lm: no bounds).")

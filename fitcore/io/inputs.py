@@ -16,6 +16,7 @@ class DataOptions:
     read: ReadOptions = ReadOptions()
     energies: str | None = None  # energies table path
     fragment_split: int | None = None  # first N atoms of each frame are fragment 0, the rest fragment 1
+    site_types: int | None = None  # first N atoms of each frame each get their own type (C1, O2, ...)
     baseline_key: str | None = None  # frame key of a per-frame energy added to the model
 
 
@@ -39,6 +40,8 @@ def load_dataset(paths: list[str], options: DataOptions = DataOptions()) -> Data
     dataset = concat([read_structures(p, options.read) for p in expand_paths(paths)])
     if options.fragment_split is not None:
         dataset = split_fragments(dataset, options.fragment_split)
+    if options.site_types is not None:
+        dataset = assign_site_types(dataset, options.site_types)
     dataset = read_frame_keys(dataset, options)
     return finish_dataset(dataset, options)
 
@@ -82,6 +85,32 @@ def split_fragments(dataset: Dataset, n_first: int) -> Dataset:
                          f"{dataset.atoms_per_frame[k]} atoms, so its second fragment would be empty")
     local = np.arange(dataset.n_atoms) - np.repeat(dataset.frame_offsets[:-1], dataset.atoms_per_frame)
     return replace(dataset, fragments=(local >= n_first).astype(np.int64))
+
+
+def assign_site_types(dataset: Dataset, n_sites: int) -> Dataset:
+    """The first ``n_sites`` atoms of every frame each get their own type, named by element and position
+    in the frame (C1, O2, O3: the classic per-site fit); the other atoms keep theirs. Type names sorted."""
+    short = np.flatnonzero(dataset.atoms_per_frame < n_sites)
+    if len(short):
+        k = short[0]
+        raise InputError(f"--site-types {n_sites}: frame {dataset.names[k]} ({dataset.sources[k]}) has only "
+                         f"{dataset.atoms_per_frame[k]} atoms")
+    local = np.arange(dataset.n_atoms) - np.repeat(dataset.frame_offsets[:-1], dataset.atoms_per_frame)
+    site = local < n_sites
+    n_species = len(dataset.species_names)
+    # one code per (position, species) of a site atom, after the codes of the existing types
+    code = np.where(site, len(dataset.type_names) + local * n_species + dataset.species_index, dataset.type_index)
+    used, inverse = np.unique(code, return_inverse=True)
+    names = [dataset.type_names[c] if c < len(dataset.type_names) else
+             f"{dataset.species_names[(c - len(dataset.type_names)) % n_species]}"
+             f"{(c - len(dataset.type_names)) // n_species + 1}" for c in used]
+    if len(set(names)) < len(names):
+        clash = next(n for n in names if names.count(n) > 1)
+        raise InputError(f"--site-types {n_sites}: site type {clash} is also the name of a type in the data")
+    order = np.argsort(names, kind="stable")
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    return replace(dataset, type_index=rank[inverse].astype(np.int32), type_names=tuple(sorted(names)))
 
 
 def require_energies(dataset: Dataset) -> None:

@@ -15,6 +15,9 @@ def openmm_xml(params: LJParams, source: str = "") -> str:
 
     Lorentz-Berthelot without overrides maps onto NonbondedForce; anything else onto
     LennardJonesForce with an NBFixPair for every unlike pair that the rule does not give.
+    A shifted cutoff adds a CustomNonbondedForce; the tail correction is OpenMM's dispersion
+    correction, which is the same for one type but for a mixture averages over N(N+1)/2 pairs with
+    n(n+1)/2 like pairs per type (ljfit and LAMMPS: n^2/2), a difference of order 1/N.
     """
     require_lj(params, "OpenMM", source)
     to_kj = energy_factor("eV") / energy_factor("kJ/mol")
@@ -24,7 +27,7 @@ def openmm_xml(params: LJParams, source: str = "") -> str:
     lines = ["<ForceField>",
              f"  <!-- exported by ljfit from {source or 'a params file'}; mixing {layout.mixing}; "
              f"cutoff {'none' if params.cutoff is None else f'{params.cutoff * to_nm:.6g} nm'}: "
-             f"{shift_note(params, 'OpenMM')}. Set nonbondedCutoff in createSystem. -->",
+             f"{shift_note(params, 'OpenMM')}. Set nonbondedCutoff in createSystem to the cutoff. -->",
              "  <AtomTypes>"]
     for name in layout.type_names:
         symbol = element_of(name)
@@ -36,7 +39,8 @@ def openmm_xml(params: LJParams, source: str = "") -> str:
     lines.append("  </AtomTypes>")
     lb_only = layout.mixing == "lorentz-berthelot" and not layout.pairs
     tag = "NonbondedForce" if lb_only else "LennardJonesForce"
-    head = f'  <{tag} coulomb14scale="1" lj14scale="1">' if lb_only else f'  <{tag} lj14scale="1">'
+    tail = f'useDispersionCorrection="{bool(params.tail)}"'  # explicit: NonbondedForce's default is True
+    head = f'  <{tag} coulomb14scale="1" lj14scale="1" {tail}>' if lb_only else f'  <{tag} lj14scale="1" {tail}>'
     lines.append(head)
     for k, name in enumerate(layout.type_names):
         eps, sigma = eps_table[k, k], sigma_table[k, k]
@@ -59,5 +63,26 @@ def openmm_xml(params: LJParams, source: str = "") -> str:
     if params.coulomb.get("ewald"):
         lines.append(f"  <!-- the fit used Ewald sums: createSystem(nonbondedMethod=Ewald, "
                      f"ewaldErrorTolerance={params.coulomb.get('accuracy', 1e-8)!r}) -->")
+    if params.shift and params.cutoff is not None:
+        lines += _shift_force(params, eps_table * to_kj, sigma_table * to_nm, params.cutoff * to_nm)
     lines.append("</ForceField>")
     return "\n".join(lines) + "\n"
+
+
+def _shift_force(params: LJParams, eps: np.ndarray, sigma: np.ndarray, rc: float) -> list[str]:
+    """A CustomNonbondedForce that adds -u_ij(rc) to every pair inside the cutoff: the shift.
+
+    eps [n, n] kJ/mol, sigma [n, n] nm (NaN: no parameters, no shift), rc nm. OpenMM counts the
+    pairs with r < rc, as the LJ forces do; the table is indexed by the per-type parameter t.
+    """
+    n = params.layout.n_types
+    with np.errstate(invalid="ignore"):
+        u_rc = np.nan_to_num(4 * eps * ((sigma / rc) ** 12 - (sigma / rc) ** 6))
+    lines = ['  <CustomNonbondedForce energy="-shift(t1, t2)" bondCutoff="3">',
+             "    <!-- the shift of every pair to zero energy at the cutoff (kJ/mol) -->",
+             '    <PerParticleParameter name="t"/>',
+             f'    <Function name="shift" type="Discrete2D" xsize="{n}" ysize="{n}">',
+             "      " + " ".join(f"{v:.17g}" for v in u_rc.T.ravel()),  # x (t1) runs fastest
+             "    </Function>"]
+    lines += [f'    <Atom type="{name}" t="{k}"/>' for k, name in enumerate(params.layout.type_names)]
+    return lines + ["  </CustomNonbondedForce>"]

@@ -8,7 +8,8 @@ the S22 set (Jurecka, Sponer, Cerny, Hobza, Phys. Chem. Chem. Phys. 8, 1985 (200
 Hobza, J. Chem. Theory Comput. 6, 2365 (2010)), as ase.data.s22 holds them (energies in eV,
 "interaction energies s22x5" of ase.data.s22, as published: not rescaled to the S22 value). One file per group of the
 S22 paper: hydrogen-bonded (dimers 1-7), dispersion-bound (8-15) and mixed (16-22). Every
-frame has name=<dimer>_<factor>, energy= (eV), and a fragment column (0: first monomer).
+frame has name=<dimer>_<factor>, dimer=<dimer>, energy= (eV) and a fragment column (0: first
+monomer).
 """
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def frames(numbers):
         for factor in FACTORS:
             atoms = Atoms(data["symbols"], positions=data[f"positions {factor}"])
             atoms.new_array("fragment", (np.arange(len(atoms)) >= first).astype(int))
-            atoms.info = {"name": f"{name}_{factor}",
+            atoms.info = {"name": f"{name}_{factor}", "dimer": name,
                           "energy": s22.get_interaction_energy_s22x5(name, float(factor), correct_offset=False)}
             yield atoms
 
