@@ -135,7 +135,7 @@ def test_concurrent_processes_store_and_load_the_same_entries(tmp_path, data_dir
     """Several processes storing and loading the same keys at once (a job array's first runs)."""
     folder = tmp_path / "cache"
     procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT, str(folder), str(data_dir / "oracle_cubic.extxyz"),
-                               "60"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               "30"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(6)]
     for p in procs:
         assert p.stdout.readline() == "ready\n", p.stderr.read()
@@ -150,15 +150,16 @@ def test_concurrent_processes_store_and_load_the_same_entries(tmp_path, data_dir
 
 def test_entries_follow_the_umask(tmp_path):
     script = ("import os, sys, numpy as np; from fitcore.cache import store_entry; from synth import random_dataset;"
-              "from fitcore.moments import CutoffScheme, compute_moments; os.umask(int(sys.argv[2], 8));"
-              "d = random_dataset(np.random.default_rng(1), n_frames=1, pbc='none');"
-              "store_entry(sys.argv[1], 'k', d, compute_moments(d, CutoffScheme(None)))")
+              "from fitcore.moments import CutoffScheme, compute_moments;"
+              "d = random_dataset(np.random.default_rng(1), n_frames=1, pbc='none'); m = compute_moments(d, CutoffScheme(None))\n"
+              "for umask in sys.argv[2:]:\n"
+              "    os.umask(int(umask, 8)); store_entry(os.path.join(sys.argv[1], umask), 'k', d, m)")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")]))}
-    for umask, mode in (("002", 0o664), ("022", 0o644), ("077", 0o600)):
-        folder = tmp_path / umask
-        subprocess.run([sys.executable, "-c", script, str(folder), umask], check=True, env=env)
-        assert (folder / f"k{SUFFIX}").stat().st_mode & 0o777 == mode
-        assert folder.stat().st_mode & 0o777 == mode | 0o111 & ~int(umask, 8)
+    masks = {"002": 0o664, "022": 0o644, "077": 0o600}  # umask: the mode of a new file
+    subprocess.run([sys.executable, "-c", script, str(tmp_path), *masks], check=True, env=env)
+    for umask, mode in masks.items():
+        assert (tmp_path / umask / f"k{SUFFIX}").stat().st_mode & 0o777 == mode
+        assert (tmp_path / umask).stat().st_mode & 0o777 == mode | 0o111 & ~int(umask, 8)
 
 
 @pytest.fixture
