@@ -62,7 +62,7 @@ def _with_test_errors(result, kw: dict, config: RunConfig, reporter):
 def _with_charges(result, moments, dataset, model):
     """The params file records the charges (per type, where they are) and the Coulomb options."""
     from fitcore.coulomb import coulomb_record
-    charges, record = coulomb_record(moments, dataset.type_index, dataset.type_names, model.coulomb_options)
+    charges, record = coulomb_record(moments, dataset, model.coulomb_options)
     return replace(result, params=replace(result.params, charges=charges, coulomb=record))
 
 

@@ -238,16 +238,16 @@ def coulomb_chunk(pairs: PairSet, dataset: Dataset, charges: np.ndarray, methods
     return COULOMB_CONSTANT * energies, (COULOMB_CONSTANT * forces if with_forces else None)
 
 
-def coulomb_record(moments, type_index: np.ndarray, type_names: tuple[str, ...],
-                   options: CoulombOptions) -> tuple[dict, dict]:
+def coulomb_record(moments, dataset: Dataset, options: CoulombOptions) -> tuple[dict, dict]:
     """What a params file records of the Coulomb term: per-type charges {type: e} (empty when the
-    charges differ within a type or there is no Coulomb term) and the options {method, accuracy, ...}."""
+    charges differ within a type or there is no Coulomb term) and the options {method, accuracy, ...,
+    "ewald": whether periodic frames used Ewald sums, which an export then sets up}."""
     if moments is None or moments.charges is None:
         return {}, ({"method": "none"} if options.method == "none" else {})
     charges = np.asarray(moments.charges)
     per_type = {}
-    for k, name in enumerate(type_names):
-        values = charges[type_index == k]
+    for k, name in enumerate(dataset.type_names):
+        values = charges[dataset.type_index == k]
         if len(values) and np.ptp(values) > 1e-12:
             per_type = {}
             break
@@ -255,5 +255,6 @@ def coulomb_record(moments, type_index: np.ndarray, type_names: tuple[str, ...],
             per_type[name] = float(values[0])
     source = "per-type" if options.charges else ("per-atom column " + (options.charge_key or "(default)"))
     record = {"method": options.method, "accuracy": options.accuracy, "constant_eV_A": COULOMB_CONSTANT,
-              "charges_from": source, "charges_per_type": bool(per_type)}
+              "charges_from": source, "charges_per_type": bool(per_type),
+              "ewald": options.method in ("auto", "ewald") and bool(dataset.pbc.any())}
     return per_type, record

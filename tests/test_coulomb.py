@@ -328,3 +328,60 @@ def test_coulomb_method_without_charges_is_an_error(tmp_path):
     assert coulomb_setup(dataset, CoulombOptions()) is None
     with pytest.raises(InputError, match="--coulomb direct: the data has no charges"):
         coulomb_setup(dataset, CoulombOptions(method="direct"))
+
+
+# ---------------------------------------------------------------- exports
+
+def exported_params(t, ewald: bool, cutoff):
+    data = {"format": "ljfit-params/1", "mixing": "lorentz-berthelot", "cutoff": cutoff, "shift": False,
+            "species": t["params"], "charges": t["charges"],
+            "coulomb": {"method": "auto", "accuracy": 1e-12, "ewald": ewald}}
+    return params_from_dict(data, "test")[0]
+
+
+@live_lammps
+@pytest.mark.parametrize("name", sorted(ORACLES))
+def test_lammps_export_with_charges_runs_in_lammps(data_dir, name):
+    """The exported block (lj/cut/coul/long + ewald, or lj/cut/coul/cut, and set type charges) in LAMMPS
+    gives LAMMPS' own energies of the oracle data: the whole system, not the interaction energy."""
+    import ase.io
+
+    from fitcore.io.export.lammps import lammps_block
+    t = truth(data_dir, name)
+    params = exported_params(t, ewald=t["cutoff"] is not None, cutoff=t["cutoff"])
+    block = lammps_block(params, "metal", "test", cutoff=60.0)
+    assert ("kspace_style ewald" in block) == (t["cutoff"] is not None)
+    for k, type_name in enumerate(params.layout.type_names):
+        assert f"set type {k + 1} charge {t['charges'][type_name]!r}" in block
+    frames = ase.io.read(data_dir / f"{name}.extxyz", ":4")
+    commands = "\n".join(line for line in block.splitlines() if not line.startswith("#"))
+    charges = [a.get_initial_charges() for a in frames]
+    ref_e, ref_f = lammps_energies_forces(frames, commands, list(params.layout.type_names), charges=charges)
+    dataset = load_dataset([str(data_dir / f"{name}.extxyz")])
+    from dataclasses import replace
+    dataset = replace(dataset, positions=dataset.positions[:dataset.frame_offsets[4]],
+                      frame_offsets=dataset.frame_offsets[:5], cells=dataset.cells[:4], pbc=dataset.pbc[:4],
+                      energies=dataset.energies[:4], weights=dataset.weights[:4], forces=None, names=dataset.names[:4],
+                      sources=dataset.sources[:4], first_atom_line=dataset.first_atom_line[:4], info=dataset.info[:4],
+                      extra={k: v[:dataset.frame_offsets[4]] for k, v in dataset.extra.items()},
+                      species_index=dataset.species_index[:dataset.frame_offsets[4]],
+                      type_index=dataset.type_index[:dataset.frame_offsets[4]],
+                      fragments=None)
+    model = ModelOptions(cutoff=t["cutoff"], coulomb=CoulombOptions(accuracy=1e-12))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LjfitWarning)
+        moments = reduce(dataset, model, True)
+    energies, forces = lammps_units(dataset, moments, *predict_dataset(dataset, moments, params, model, True))
+    assert np.max(np.abs(energies - ref_e)) <= 1e-6 * np.max(np.abs(ref_e))
+    ref_f = np.concatenate(ref_f)
+    assert np.max(np.abs(forces - ref_f)) <= 1e-5 * np.max(np.abs(ref_f))
+
+
+def test_openmm_export_carries_the_charges(data_dir):
+    import xml.etree.ElementTree as ET
+
+    from fitcore.io.export.openmm import openmm_xml
+    t = truth(data_dir, "charged_periodic")
+    root = ET.fromstring(openmm_xml(exported_params(t, ewald=True, cutoff=9.0), "test"))
+    atoms = {a.get("type"): float(a.get("charge")) for a in root.find("NonbondedForce")}
+    assert atoms == t["charges"]

@@ -43,10 +43,36 @@ def lammps_block(params: LJParams, units: str = "metal", source: str = "", cutof
     explicit = not layout.per_type or bool(layout.pairs) or class2_mixing
     modify = ["pair_modify"] + ([] if not layout.per_type else ["mix", LAMMPS_MIX[layout.mixing]])
     modify += ["shift", "yes" if params.shift else "no"] + (["tail", "yes"] if params.tail else [])
-    lines += [f"pair_style {form.lammps_style} {rc:.10g}", " ".join(modify)]
+    coulomb = coulomb_lines(params)
+    style = form.lammps_style + (("/coul/long" if params.coulomb.get("ewald") else "/coul/cut") if coulomb else "")
+    lines += [f"pair_style {style} {rc:.10g}", " ".join(modify)]
     for a, b, eps, sigma in pair_parameters(params):
         if explicit or a == b:
             # shortest digits that read back as the same double: mixed values of 10 digits already
             # move 9-6 energies by 1e-9
             lines.append(f"pair_coeff {a + 1} {b + 1} {float(eps / e)!r} {float(sigma)!r}{form.lammps_coeff_extra()}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + coulomb) + "\n"
+
+
+def coulomb_lines(params: LJParams) -> list[str]:
+    """The Coulomb part of a params file fitted with charges: kspace_style ewald for periodic data, charges
+    as ``set type N charge Q`` when they are per type (a note when they are per atom); [] without one."""
+    record = params.coulomb
+    if not record or record.get("method") == "none":
+        return []
+    if params.form.lammps_style != "lj/cut":
+        raise InputError(f"the parameters were fitted with charges, and ljfit exports Coulomb terms for LAMMPS "
+                         f"with lj/cut only (not {params.form.lammps_style})")
+    lines = ["# Coulomb term of the fit (atom_style charge; LAMMPS' metal k_e 14.399645 against ljfit's "
+             "CODATA 14.3996454784 eV A)"]
+    if record.get("ewald"):
+        lines.append(f"kspace_style ewald {float(record.get('accuracy', 1e-8))!r}")
+        lines.append("# for slabs (boundary p p f) add: kspace_modify slab 3.0")
+    if params.charges:
+        lines.append("# charges per type (set after the atoms exist, or put them in your data file):")
+        lines += [f"set type {k + 1} charge {params.charges[name]!r}"
+                  for k, name in enumerate(params.layout.type_names) if name in params.charges]
+    else:
+        lines.append(f"# charges are per atom ({record.get('charges_from', 'a column')}): give them in your data "
+                     f"file")
+    return lines

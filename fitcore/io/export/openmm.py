@@ -45,7 +45,7 @@ def openmm_xml(params: LJParams, source: str = "") -> str:
     for k, name in enumerate(layout.type_names):
         eps, sigma = eps_table[k, k], sigma_table[k, k]
         eps, sigma = (0.0, 1.0) if not np.isfinite(eps) else (eps * to_kj, sigma * to_nm)
-        charge = ' charge="0"' if lb_only else ""
+        charge = f' charge="{params.charges.get(name, 0.0)!r}"' if lb_only else ""
         lines.append(f'    <Atom type="{name}"{charge} sigma="{sigma:.10g}" epsilon="{eps:.10g}"/>')
     if not lb_only:
         for a, b, eps, sigma in pair_parameters(params):
@@ -53,6 +53,16 @@ def openmm_xml(params: LJParams, source: str = "") -> str:
                 lines.append(f'    <NBFixPair type1="{layout.type_names[a]}" type2="{layout.type_names[b]}" '
                              f'sigma="{sigma * to_nm:.10g}" epsilon="{eps * to_kj:.10g}"/>')
     lines.append(f"  </{tag}>")
+    if not lb_only and params.charges:  # the charges in a NonbondedForce of their own, without LJ
+        lines.append('  <NonbondedForce coulomb14scale="1" lj14scale="1">')
+        lines += [f'    <Atom type="{name}" charge="{params.charges.get(name, 0.0)!r}" sigma="1" epsilon="0"/>'
+                  for name in layout.type_names]
+        lines.append("  </NonbondedForce>")
+    if params.coulomb.get("method", "none") != "none" and not params.charges:
+        lines.append("  <!-- the fit used per-atom charges: set them on the particles of the NonbondedForce -->")
+    if params.coulomb.get("ewald"):
+        lines.append(f"  <!-- the fit used Ewald sums: createSystem(nonbondedMethod=Ewald, "
+                     f"ewaldErrorTolerance={params.coulomb.get('accuracy', 1e-8)!r}) -->")
     if params.shift and params.cutoff is not None:
         lines += _shift_force(params, eps_table * to_kj, sigma_table * to_nm, params.cutoff * to_nm)
     lines.append("</ForceField>")
