@@ -109,6 +109,7 @@ def test_text_inside_a_quoted_value_is_not_a_key(tmp_path):
     ('pbc=False Lattice="4 0 0 0 4 0 0 0 10"', [False, False, False], [4, 4, 10]),
     ('pbc="t true TRUE" Lattice=[4, 0, 0, 0, 4, 0, 0, 0, 10]', [True, True, True], [4, 4, 10]),
     ("Lattice=[[4, 0, 0], [0, 4, 0], [0, 0, 1.0D1]]", [True, True, True], [4, 4, 10]),
+    ("Lattice=[4, 4, 10]", [True, True, True], [4, 4, 10]),  # libAtoms: the diagonal
     ('"Lattice"={4 0 0 0 4 0 0 0 10} pbc={T F T}', [True, False, True], [4, 4, 10]),
 ])
 def test_cell_and_pbc_spellings(tmp_path, comment, pbc, cell_diagonal):
@@ -121,6 +122,16 @@ def test_cell_and_pbc_spellings(tmp_path, comment, pbc, cell_diagonal):
 def test_energy_spellings(tmp_path, energy):
     data = read_structures(frame_file(tmp_path, f"Properties=species:S:1:pos:R:3 energy={energy}"))
     assert data.energies.tolist() == [-1.5]
+
+
+def test_a_2d_lattice_holds_the_cell_vectors_as_columns(tmp_path):
+    """libAtoms' extxyz reads (and writes) a 3 x 3 Lattice with the vectors as its columns, the transpose of the
+    9-number form, whose first three numbers are the first vector (checked against libAtoms' reader in
+    tests/test_grammar_suites.py)."""
+    flat = read_structures(frame_file(tmp_path, 'Lattice="9.5 0 0 1.7 8.9 0 -0.6 1.3 10.4" energy=-1', "flat.xyz"))
+    square = read_structures(frame_file(tmp_path, "Lattice=[[9.5, 1.7, -0.6], [0, 8.9, 1.3], [0, 0, 10.4]] energy=-1"))
+    assert flat.cells[0].tolist() == [[9.5, 0, 0], [1.7, 8.9, 0], [-0.6, 1.3, 10.4]]
+    assert np.array_equal(square.cells, flat.cells)
 
 
 def test_quoted_keys_and_a_selected_energy_key(tmp_path):
@@ -155,7 +166,7 @@ def test_refused_lines_name_file_line_and_column(tmp_path, line, column, match):
 @pytest.mark.parametrize("value,message", [
     ("name=[a, b]", r"name=\[a, b\] must be one string"),
     ("energy=[1, 2]", r"energy=\[1, 2\] is not a number"),
-    ('Lattice="1 0 0 0 1 0 0 0"', "Lattice='1 0 0 0 1 0 0 0' must be 9 finite numbers"),
+    ('Lattice="1 0 0 0 1 0 0 0"', r"Lattice='1 0 0 0 1 0 0 0' must be 9 finite numbers \(or 3 x 3, or 3 for a"),
     ("Lattice=[[1, 0], [0, 1]]", r"Lattice=\[\[1, 0\], \[0, 1\]\] must be 9 finite numbers"),
     ('Lattice="1 0 0 0 1 0 0 0 1" pbc="T F"', r"pbc='T F' must be three of T/F \(or one for all three\)"),
 ])

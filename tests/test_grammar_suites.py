@@ -11,8 +11,11 @@ every number ASE reads from a key must be what ljfit reads from it as the energy
 differences are listed in tests/test_comment_grammar.py; those these cases meet: ASE keeps Fortran numbers
 (``f=-12.0d2``) as strings where ljfit reads the number; ASE reads the libAtoms "should fail" lines (all of
 them), ljfit refuses them with file:line:column except the four ASE's own tests need (``s=abc=def``,
-``s=abc,def``, ``s=abc def``, ``s='abc'``); ASE splits libAtoms' 2-d arrays (``i_aa=[ [ 1, 2 ], [ 3, 4 ] ]``)
+``s=abc,def``, ``s=abc def``, ``s='abc'``; libAtoms' own reader reads ``s=[1, 2, ]`` and ``s=[ , 2, 3]`` as
+strings, against its kv_tests.md); ASE splits libAtoms' 2-d arrays (``i_aa=[ [ 1, 2 ], [ 3, 4 ] ]``)
 into stray keys (``' 3, 4 '``, ``']'``), ljfit reads one key.
+
+libAtoms' extxyz package (in the test extra) is the third reader: cells, pbc and numbers must agree with it too.
 """
 import json
 import re
@@ -173,3 +176,45 @@ def test_fortran_energy_is_a_number(tmp_path, energy, value):
     frames, data = read_both(path)
     assert frames[0].calc.results["energy"] == energy
     assert data.energies.tolist() == [value]
+
+
+# ---------------------------------------------------------------- libAtoms' own reader
+
+
+LIBATOMS_CELLS = [  # comment lines whose cell and pbc libAtoms' reader must agree on
+    'Lattice="9.5 0 0 1.7 8.9 0 -0.6 1.3 10.4" pbc=[T, T, F] Properties=species:S:1:pos:R:3',
+    "Lattice=[[9.5, 1.7, -0.6], [0, 8.9, 1.3], [0, 0, 10.4]] pbc=[F, T, T] Properties=species:S:1:pos:R:3",
+    "Lattice=[9.5, 0, 0, 1.7, 8.9, 0, -0.6, 1.3, 10.4] pbc='T F T' Properties=species:S:1:pos:R:3",
+    'Lattice=[4.5, 5, 6.25] pbc="T T T" Properties=species:S:1:pos:R:3',
+    "Lattice={9.5 0 0 1.7 8.9 0 -0.6 1.3 10.4} pbc=[true, false, TRUE] Properties=species:S:1:pos:R:3",
+]
+
+
+@pytest.fixture(scope="module")
+def libatoms():
+    return pytest.importorskip("extxyz", reason="libAtoms' extxyz (in the test extra) is not installed")
+
+
+@pytest.mark.parametrize("use_c", [True, False], ids=["C reader", "Python reader"])
+def test_libatoms_reader_agrees_on_every_valid_line(tmp_path, libatoms, use_c):
+    """libAtoms' extxyz, the grammar's reference implementation: cells, pbc, and every number of i= and f=."""
+    fragments = KV["valid"] if use_c else VALID["f"][::7] + VALID["i"]  # its Python reader is slow
+    path = kv_file(tmp_path, fragments)
+    frames = libatoms.read_dicts(str(path), use_cextxyz=use_c)
+    data = read_structures(str(path))
+    assert np.array_equal(data.cells, [f.cell.T for f in frames])  # libAtoms' Frame.cell holds the vectors as columns
+    assert np.array_equal(data.pbc, [f.pbc for f in frames])
+    for key in ("i", "f"):
+        rows = [k for k, fragment in enumerate(fragments) if re.match(rf"{key}\s*=", fragment)]
+        subset = kv_file(tmp_path, [fragments[k] for k in rows])
+        assert read_structures(str(subset), ReadOptions(energy_key=key)).energies.tolist() == \
+            [float(frames[k].info[key]) for k in rows]
+
+
+@pytest.mark.parametrize("comment", LIBATOMS_CELLS)
+def test_libatoms_reader_agrees_on_cells(tmp_path, libatoms, comment):
+    path = tmp_path / "cell.extxyz"
+    path.write_text(f"1\n{comment}\nSi 0.0 0.0 0.0\n")
+    frame = libatoms.read_dicts(str(path), use_cextxyz=False)
+    data = read_structures(str(path))
+    assert np.array_equal(data.cells[0], frame.cell.T) and np.array_equal(data.pbc[0], frame.pbc)

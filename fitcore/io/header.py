@@ -4,7 +4,6 @@ The comment is parsed once per frame (comment.py); the keys ljfit uses are check
 and converted (``Lattice``, ``pbc``, ``Properties``, ``name``, ``weight`` in any case,
 the energy key as given), every problem an InputError naming file and line.
 """
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -147,15 +146,26 @@ def _lattice(value, at: str) -> np.ndarray:
     try:
         return _lattice_values(value)
     except (ValueError, TypeError):
-        raise InputError(f"{at}: Lattice={_shown(value)} must be 9 finite numbers") from None
+        raise InputError(f"{at}: Lattice={_shown(value)} must be 9 finite numbers "
+                         f"(or 3 x 3, or 3 for a diagonal)") from None
 
 
 @lru_cache(maxsize=4096)
 def _lattice_values(value) -> np.ndarray:
-    numbers = [to_float(v) for v in values(value)]
-    if len(numbers) != 9 or not all(map(math.isfinite, numbers)):
+    """Rows are the cell vectors: ``"R1x R1y R1z R2x ... R3z"`` (9 numbers, as ASE writes them), the columns
+    of a 2-d ``[[R1x, R2x, R3x], [R1y, ...], ...]`` (as libAtoms' extxyz reads and writes it), or the
+    diagonal of an orthorhombic cell (3 numbers, libAtoms)."""
+    if isinstance(value, tuple) and value and all(isinstance(row, tuple) for row in value):
+        if len(value) != 3 or any(len(row) != 3 for row in value):
+            raise ValueError(value)
+        cell = np.array([[to_float(v) for v in row] for row in value]).T
+    else:
+        numbers = [to_float(v) for v in values(value)]
+        if len(numbers) not in (3, 9):
+            raise ValueError(value)
+        cell = np.diag(numbers) if len(numbers) == 3 else np.array(numbers).reshape(3, 3)
+    if not np.isfinite(cell).all():
         raise ValueError(value)
-    cell = np.array(numbers).reshape(3, 3)
     cell.flags.writeable = False
     return cell
 
