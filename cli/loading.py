@@ -49,8 +49,7 @@ def _featurize(paths: list[str], job, config: RunConfig, reporter, warm: tuple[s
         entry = load_entry(folder, key)
         if entry is not None:
             reporter.info(f"pairs and moments from the cache in {folder}")
-            for module in warm:
-                importlib.import_module(module)
+            _import(warm)
             return entry
     with reporter.progress("reading, pairs and moments", None) as update:
         if config.scheduler is not None:
@@ -58,10 +57,17 @@ def _featurize(paths: list[str], job, config: RunConfig, reporter, warm: tuple[s
             pending = ClusterFeaturization(paths, job, config.scheduler, update)
         else:
             pending = PendingFeaturization(paths, job, worker_count(config.threads), update)
-        for module in warm:
-            importlib.import_module(module)
+        _import(warm)
         dataset, moments = pending.result()
     if folder:
         from fitcore.cache import store_entry
         store_entry(folder, key, dataset, moments)
     return dataset, moments
+
+
+def _import(modules: tuple[str, ...]) -> None:
+    """Import ``modules`` (torch, scipy) with Ctrl-C and SIGTERM held until each import is complete."""
+    from .runtime import signals_held
+    for module in modules:
+        with signals_held():
+            importlib.import_module(module)

@@ -228,3 +228,17 @@ def test_the_library_leaves_its_process_as_it_was(data_dir, monkeypatch):
     after = (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT), dict(os.environ), umask_after,
              {k for k, v in sys.modules.items() if v is None})
     assert after == before
+
+
+def test_signals_held_act_after_the_block():
+    """A stop signal inside ``signals_held`` (torch's import) is acted on when the block ends, not inside it."""
+    from cli.runtime import Terminated, command_process, signals_held
+    reached = []
+    with command_process(None):
+        for sig, raised in ((signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, Terminated)):
+            with pytest.raises(raised):
+                with signals_held():
+                    os.kill(os.getpid(), sig)
+                    time.sleep(0.05)  # Python runs handlers between bytecodes: here, had it not been held
+                    reached.append(sig)
+    assert reached == [signal.SIGINT, signal.SIGTERM]
