@@ -8,14 +8,15 @@ from .output import EXIT_NOT_CONVERGED, EXIT_OK, write_output
 
 
 def run_fit_command(kw: dict, reporter) -> int:
-    from fitcore.fitting import fit_dataset
-    from fitcore.params import UnknownParameter
-    from fitcore.report import fit_report
-
     from .loading import load
     config = fit_config(kw)
     by_key = bool(kw["cv"]) and kw["cv_group"] not in ("frame", "file")  # frame info is kept for --cv-group KEY
     dataset, moments = load(config, reporter, config.spec.forces, need_energies=True, coordinates=by_key)
+    # torch and scipy only now: load() starts the workers first (by fork, before torch exists in this
+    # process) and imports them while the workers read
+    from fitcore.fitting import fit_dataset
+    from fitcore.params import UnknownParameter
+    from fitcore.report import fit_report
     if kw["init_file"] == "uff":
         config = replace(config, spec=_with_uff_start(config.spec, dataset.type_names))
     hopping = config.fit_options.method == "basinhopping"

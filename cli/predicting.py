@@ -8,8 +8,6 @@ from .loading import load
 def run_predict_command(kw: dict, reporter) -> None:
     from fitcore.io.files import atomic_write
     from fitcore.io.params_file import read_params
-    from fitcore.predicting import predict_dataset
-    from fitcore.report import prediction_report
 
     from .render import print_prediction
     params, _ = read_params(kw["params_path"])
@@ -19,6 +17,8 @@ def run_predict_command(kw: dict, reporter) -> None:
     missing_cutoff = f"a cutoff, but {kw['params_path']} has cutoff null (give --cutoff)"
     dataset, moments = load(config, reporter, with_forces, warm=("torch",),
                             cutoff_needed=missing_cutoff, coordinates=with_forces)
+    from fitcore.predicting import predict_dataset  # after load(): workers first, then torch (see fitting.py)
+    from fitcore.report import prediction_report
     if out.plot and np.isnan(dataset.energies).all():
         import click
         raise click.UsageError("--plot needs reference energies (an energy= key or --energies)")
