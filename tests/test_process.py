@@ -57,12 +57,18 @@ def slow_input(tmp_path_factory) -> Path:
     return path
 
 
+def ctrl_c_as_usual() -> None:
+    """In the child, before ljfit starts: SIGINT as a terminal delivers it. A shell starts background jobs
+    (CI's runner may be one) with SIGINT ignored, and ljfit, like any program, keeps an ignored Ctrl-C ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_slow_fit(slow_input: Path, out: Path) -> tuple[subprocess.Popen, list[int]]:
     """``ljfit fit`` on the slow input, started in its own session (so a signal reaches it alone), and its
     workers once they run."""
     proc = subprocess.Popen([str(LJFIT), "fit", str(slow_input), "--cutoff", "25", "--format", "csv", "-o", str(out),
                              "--threads", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=ctrl_c_as_usual)
     deadline = time.monotonic() + 120
     while len(workers := children(proc.pid)) < 2:
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1]
@@ -234,6 +240,7 @@ def test_signals_held_act_after_the_block():
     """A stop signal inside ``signals_held`` (torch's import) is acted on when the block ends, not inside it."""
     from cli.runtime import Terminated, command_process, signals_held
     reached = []
+    interrupt = signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal (see ctrl_c_as_usual)
     with command_process(None):
         for sig, raised in ((signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, Terminated)):
             with pytest.raises(raised):
@@ -241,4 +248,5 @@ def test_signals_held_act_after_the_block():
                     os.kill(os.getpid(), sig)
                     time.sleep(0.05)  # Python runs handlers between bytecodes: here, had it not been held
                     reached.append(sig)
+    signal.signal(signal.SIGINT, interrupt)
     assert reached == [signal.SIGINT, signal.SIGTERM]
