@@ -34,7 +34,7 @@ def run_fit_command(kw: dict, reporter) -> int:
     if kw["test_files"]:
         result = _with_test_errors(result, kw, config, reporter)
     report = fit_report(result, config.units, _provenance(config))
-    _write_outputs(config, report, dataset, reporter)
+    _write_outputs(config, report, result.energy_pred, dataset, reporter)
     return _finish(config, report, reporter)
 
 
@@ -76,7 +76,8 @@ def _with_uff_start(spec, type_names):
         raise InputError(f"--init-file uff: {err}") from None
 
 
-def _write_outputs(config: RunConfig, report, dataset, reporter) -> None:
+def _write_outputs(config: RunConfig, report, energy_pred, dataset, reporter) -> None:
+    """The report on stdout and the files asked for; ``energy_pred`` [n_frames] eV, as fitted."""
     from fitcore.io.params_file import document_json
     from fitcore.report import prediction_report
 
@@ -87,7 +88,7 @@ def _write_outputs(config: RunConfig, report, dataset, reporter) -> None:
     if out.params:
         write_output(out.params, document_json(report.document), reporter)
     if out.residuals:
-        rows = prediction_report(dataset, report.energy_pred * config.units.energy_factor, config.units).rows
+        rows = prediction_report(dataset, energy_pred, config.units).rows
         write_output(out.residuals, residuals_csv(rows), reporter)
     if out.plot:
         from .plot import parity_plot
