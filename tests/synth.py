@@ -2,6 +2,7 @@
 import numpy as np
 
 from fitcore.dataset import Dataset
+from fitcore.params import Layout
 
 PBC_KINDS = {
     "none": (False, False, False),
@@ -89,3 +90,22 @@ def with_reference(dataset: Dataset, layout, theta: np.ndarray, cutoff: float | 
         energies = energies + rng.normal(0, noise, len(energies))
     f = engine.forces(c12, c6).numpy() if forces else None
     return type(dataset)(**{**dataset.__dict__, "energies": energies, "forces": f})
+
+
+TRUE = {"Ar.epsilon": 0.0104, "Ar.sigma": 3.40, "Kr.epsilon": 0.0141, "Kr.sigma": 3.65,
+         "Xe.epsilon": 0.0194, "Xe.sigma": 3.95}
+
+
+def true_theta(layout: Layout) -> np.ndarray:
+    """TRUE per type (eV, Å); pair parameters 10% off the Lorentz-Berthelot values; offsets fixed numbers."""
+    values = []
+    for name in layout.names:
+        head, _, kind = name.rpartition(".")
+        if name in TRUE:
+            values.append(TRUE[name])
+        elif name.startswith("offset"):
+            values.append(-0.05 if name == "offset" else {"Ar": -0.01, "Kr": 0.02, "Xe": -0.03}[name[7:]])
+        else:
+            a, b = (TRUE[f"{t}.{kind}"] for t in head.split("-"))
+            values.append(np.sqrt(a * b) * 1.1 if kind == "epsilon" else 0.5 * (a + b) * 1.02)
+    return np.array(values)

@@ -3,7 +3,7 @@ import warnings
 
 import numpy as np
 import pytest
-from synth import random_dataset, with_reference
+from synth import TRUE, random_dataset, true_theta, with_reference
 
 from fitcore.errors import FitError, LjfitWarning
 from fitcore.fit import FitOptions, build_start, layout_for
@@ -15,29 +15,6 @@ from fitcore.problem import Problem, Weighting
 from fitcore.engine import make_engine
 from fitcore.fitting import fit_dataset, targets_for
 from fitcore.spec import FitSpec, ModelOptions
-
-TRUE = {"Ar.epsilon": 0.0104, "Ar.sigma": 3.40, "Kr.epsilon": 0.0141, "Kr.sigma": 3.65,
-        "Xe.epsilon": 0.0194, "Xe.sigma": 3.95}
-
-
-def true_theta(layout: Layout) -> np.ndarray:
-    """TRUE per type; pair parameters from Lorentz-Berthelot with a 10% twist so they are not mixed values."""
-    from fitcore.model import mixed_tables
-    import torch
-    base = Layout(layout.type_names)
-    eps, sigma = mixed_tables(base, torch.tensor([TRUE[n] for n in base.names], dtype=torch.float64))
-    values = []
-    for name in layout.names:
-        head, _, kind = name.rpartition(".")
-        if name in TRUE:
-            values.append(TRUE[name])
-        elif name.startswith("offset"):
-            values.append(-0.05 if name == "offset" else {"Ar": -0.01, "Kr": 0.02, "Xe": -0.03}[name[7:]])
-        else:
-            a, b = (layout.type_names.index(t) for t in head.split("-"))
-            table = eps if kind == "epsilon" else sigma
-            values.append(float(table[a, b]) * (1.1 if kind == "epsilon" else 1.02))
-    return np.array(values)
 
 
 def fit_case(rng, mixing="lorentz-berthelot", pbc="full", scope="all", forces=False, offset="none", noise=0.0,

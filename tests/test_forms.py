@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-from synth import random_dataset, with_reference
+from synth import TRUE as THETA, random_dataset, true_theta as theta_for, with_reference
 
 from fitcore.cache import cache_key
 from fitcore.errors import InputError
@@ -19,23 +19,6 @@ from fitcore.fitting import fit_dataset
 from fitcore.spec import FitOptions, FitSpec, ModelOptions
 
 FORMS = ("lj", "lj96", "mie:14,6", "mie:10.5,5.5")
-THETA = {"Ar.epsilon": 0.0104, "Ar.sigma": 3.40, "Kr.epsilon": 0.0141, "Kr.sigma": 3.65,
-         "Xe.epsilon": 0.0194, "Xe.sigma": 3.95}
-
-
-def theta_for(layout: Layout) -> np.ndarray:
-    """THETA per type; pair parameters 10% off the Lorentz-Berthelot values; offsets fixed numbers."""
-    values = []
-    for name in layout.names:
-        head, _, kind = name.rpartition(".")
-        if name in THETA:
-            values.append(THETA[name])
-        elif name.startswith("offset"):
-            values.append(-0.05 if name == "offset" else {"Ar": -0.01, "Kr": 0.02, "Xe": -0.03}[name[7:]])
-        else:
-            a, b = (THETA[f"{t}.{kind}"] for t in head.split("-"))
-            values.append(np.sqrt(a * b) * 1.1 if kind == "epsilon" else 0.5 * (a + b) * 1.02)
-    return np.array(values)
 
 
 @pytest.mark.parametrize("potential", FORMS)
