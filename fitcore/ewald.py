@@ -48,7 +48,8 @@ with the weights.
 import numpy as np
 
 SLAB_FACTOR = 3.0  # LAMMPS' kspace_modify slab 3.0
-BATCH_FRAMES = 16  # frames whose cheap per-frame set-up (phases, k vectors, factors) is done together
+PLAN_FRAMES = 64  # frames of the same k ranges whose columns are found together
+BATCH_BYTES = 2 << 20  # work arrays of the frames whose phases and factors are computed together
 CHUNK_BYTES = 2 << 20  # at most the (k, l) factors of one product over atoms (the L2 cache of a core or two)
 
 
@@ -87,25 +88,38 @@ def kspace(positions: np.ndarray, charges: np.ndarray, weights: np.ndarray, cell
 
     positions [n, N, 3] Å, charges [n, C, N] e (C channels), weights [C], cells [n, 3, 3] Å,
     g [n], kmax [n] 1/Å. Energies and forces are in e^2/Å; the caller multiplies by k_e.
-    Frames with the same (h, k, l) ranges go through in batches of at most BATCH_FRAMES, sorted by size
-    so that a batch's k vectors (the union of its frames') are those of each frame or few more.
+    Frames with the same (h, k, l) ranges, sorted by size, share their columns in groups of PLAN_FRAMES
+    (the union of the groups' frames': those of each frame or few more) and go through in batches of
+    about BATCH_BYTES of work arrays.
     """
-    n = len(positions)
+    n, n_atoms = positions.shape[:2]
     energies = np.zeros(n)
     forces = np.zeros(positions.shape) if with_forces else None
+    inverse = np.linalg.inv(cells)  # [n, 3, 3]
+    recip = 2 * np.pi * np.swapaxes(inverse, 1, 2)  # rows: reciprocal vectors b_d
+    metric = recip @ np.swapaxes(recip, 1, 2)  # [n, 3, 3]: |k|^2 = m G m for m = (h, k, l)
+    volume = np.abs(np.linalg.det(cells))
     ranges = np.floor(kmax[:, None] * np.linalg.norm(cells, axis=2) / (2 * np.pi)).astype(np.int64)  # [n, 3]
-    order = np.lexsort((kmax * np.abs(np.linalg.det(cells)) ** (1 / 3), *ranges.T[::-1]))
+    order = np.lexsort((kmax * volume ** (1 / 3), *ranges.T[::-1]))
     start = 0
     while start < n:
-        same = np.all(ranges[order[start:start + BATCH_FRAMES]] == ranges[order[start]], axis=1)
-        batch = order[start:start + (len(same) if same.all() else int(np.argmin(same)))]
-        e, f = _kspace_batch(positions[batch], charges[batch], weights, cells[batch], g[batch], kmax[batch],
-                             ranges[order[start]], with_forces)
-        energies[batch] = e
-        if with_forces:
-            forces[batch] = f
-        start += len(batch)
-    volume = np.abs(np.linalg.det(cells))
+        same = np.all(ranges[order[start:start + PLAN_FRAMES]] == ranges[order[start]], axis=1)
+        group = order[start:start + (len(same) if same.all() else int(np.argmin(same)))]
+        start += len(group)
+        span = ranges[group[0]]
+        columns = _columns(metric[group], kmax[group], span)
+        n_rows, n_cols = columns[2], len(columns[0])
+        per_frame = 8 * n_atoms * (2 * (n_rows + span[1] + span[2] + 2) + 2 * charges.shape[1] * n_rows) \
+            + 64 * charges.shape[1] * n_rows * n_cols  # phases, rows and sums, bytes
+        step = max(1, BATCH_BYTES // per_frame)
+        for b0 in range(0, len(group), step):
+            batch = group[b0:b0 + step]
+            frac = positions[batch] @ inverse[batch]
+            e, f = _kspace_batch(frac, charges[batch], weights, recip[batch], metric[batch], g[batch], kmax[batch],
+                                 span, columns, with_forces)
+            energies[batch] = e / volume[batch]
+            if with_forces:
+                forces[batch] = f / volume[batch, None, None]
     total = charges.sum(axis=2)  # [n, C]
     energies -= g / np.sqrt(np.pi) * np.einsum("c,ncj->n", weights, charges ** 2)
     energies -= np.pi / (2 * volume * g ** 2) * (total ** 2 @ weights)
@@ -130,19 +144,14 @@ FORCE_SIGNS = np.array([[[[u_i, u_r, t * u_r, -t * u_i], [s * u_r, -s * u_i, -s 
 DIRECTION_SIGNS = np.array([[s, t, 1] for s, t in SIGNS], dtype=float)  # [sign, d]
 
 
-def _kspace_batch(positions, charges, weights, cells, g, kmax, span, with_forces):
-    """E_recip [b] and forces [b, N, 3] (e^2/Å) of a batch of frames with the same atom count and (h, k, l)
-    ranges ``span`` (|h| <= span0, |k| <= span1, 0 <= l <= span2), in the layout above."""
-    b, n_atoms = positions.shape[:2]
-    inverse = np.linalg.inv(cells)  # [b, 3, 3]
-    recip = 2 * np.pi * np.swapaxes(inverse, 1, 2)  # rows: reciprocal vectors b_d
-    metric = recip @ np.swapaxes(recip, 1, 2)  # [b, 3, 3]: |k|^2 = m G m for m = (h, k, l)
-    volume = np.abs(np.linalg.det(cells))
-    frac = positions @ inverse  # [b, N, 3]
-    ks, ls, n_rows = _columns(metric, kmax, span)
-    e1 = _powers(frac[:, :, 0], n_rows - 1)  # [b, cos/sin, rows, N]
-    e2 = _powers(frac[:, :, 1], span[1])
-    e3 = _powers(frac[:, :, 2], span[2])
+def _kspace_batch(frac, charges, weights, recip, metric, g, kmax, span, columns, with_forces):
+    """V E_recip [b] and V times the forces [b, N, 3] (e^2/Å, V the cell volume) of a batch of frames with the
+    same atom count and (h, k, l) ranges ``span`` (|h| <= span0, |k| <= span1, 0 <= l <= span2), in the layout
+    above. frac [b, N, 3] fractional coordinates, recip [b, 3, 3] reciprocal vectors (rows), metric [b, 3, 3],
+    ``columns``: ks, ls and the rows (``_columns``)."""
+    b, n_atoms = frac.shape[:2]
+    ks, ls, n_rows = columns
+    e1, e2, e3 = _powers(frac, (n_rows - 1, span[1], span[2]))  # [b, cos/sin, m, N] each
     rows = (np.swapaxes(e1, 1, 2)[:, :, :, None, :] * charges[:, None, None, :, :]).reshape(b, -1, n_atoms)
     pieces = -(-32 * len(ks) * n_atoms // CHUNK_BYTES)  # products over atoms, their column factors in cache
     chunk = -(-n_atoms // pieces)
@@ -162,14 +171,13 @@ def _kspace_batch(positions, charges, weights, cells, g, kmax, span, with_forces
         s = np.einsum("kxy,brxcyn->kbrcn", STRUCTURE_SIGNS, sums)  # [(sign, Re/Im), b, rows, C, columns]
         power = (s[0::2] ** 2 + s[1::2] ** 2)
         energies = np.einsum("c,kbrcn,kbrn->b", weights, power, factors)
-    energies /= volume
     if not with_forces:
         return energies, None
-    forces = np.zeros(positions.shape)
+    forces = np.zeros(frac.shape)
     for i in range(b):
         grad = _kspace_gradient(sums[i], factors[:, i], e1[i], e2[i], e3[i], ks, ls, chunk)  # [N, 3, C]
         along = np.einsum("jdc,cj,c->jd", grad, charges[i], weights)  # components along b_d
-        forces[i] = 2 * along @ recip[i] / volume[i]
+        forces[i] = 2 * along @ recip[i]
     return energies, forces
 
 
@@ -217,34 +225,31 @@ def _columns(metric: np.ndarray, kmax: np.ndarray, span: np.ndarray) -> tuple[np
     return ks[found], ls[found], int(min(need, span[0])) + 1
 
 
-def _powers(turns: np.ndarray, last: int) -> np.ndarray:
-    """cos and sin of 2 pi m s for m = 0 .. last: [b, 2, last + 1, N], from turns s [b, N].
+def _powers(frac: np.ndarray, last: tuple[int, int, int]) -> tuple[np.ndarray, ...]:
+    """cos and sin of 2 pi m s_d for m = 0 .. last[d], d = 0, 1, 2: three arrays [b, 2, last[d] + 1, N], from
+    fractional coordinates frac [b, N, 3].
 
     exp(2 pi i m s) by doubling (each block the one before times z^size, z^size by squaring): log2 steps,
     rounding error ~ 1e-16 per step."""
-    z = np.exp(2j * np.pi * turns)
-    out = np.empty((turns.shape[0], last + 1, turns.shape[1]), complex)
-    out[:, 0] = 1.0
+    z = np.exp(2j * np.pi * np.swapaxes(frac, 1, 2))  # [b, 3, N]
+    count = max(last) + 1
+    out = np.empty((frac.shape[0], 3, count, frac.shape[1]), complex)
+    out[:, :, 0] = 1.0
     size = 1
-    while size <= last:
-        step = min(size, last + 1 - size)
-        np.multiply(out[:, :step], z[:, None, :], out=out[:, size:size + step])
+    while size < count:
+        step = min(size, count - size)
+        np.multiply(out[:, :, :step], z[:, :, None, :], out=out[:, :, size:size + step])
         size *= 2
         z = z * z
-    return np.stack([out.real, out.imag], axis=1)
+    parts = np.stack([out.real, out.imag], axis=2)  # [b, 3, cos/sin, m, N]
+    return tuple(parts[:, d, :, :m + 1] for d, m in enumerate(last))
 
 
 def _column_factors(e2: np.ndarray, e3: np.ndarray, ks: np.ndarray, ls: np.ndarray) -> np.ndarray:
     """[4 columns, N]: c u, c v, d u, d v of each column (k, l) (c + i d = e2^k, u + i v = e3^l), for the atoms
     of e2 [2, K, N] and e3 [2, L, N] (cos, sin)."""
-    c, d = np.take(e2[0], ks, axis=0), np.take(e2[1], ks, axis=0)
-    u, v = np.take(e3[0], ls, axis=0), np.take(e3[1], ls, axis=0)
-    out = np.empty((4, len(ks), e2.shape[2]))
-    np.multiply(c, u, out=out[0])
-    np.multiply(c, v, out=out[1])
-    np.multiply(d, u, out=out[2])
-    np.multiply(d, v, out=out[3])
-    return out.reshape(4 * len(ks), -1)
+    cd, uv = np.take(e2, ks, axis=1), np.take(e3, ls, axis=1)  # [2, columns, N]
+    return (cd[:, None] * uv[None, :]).reshape(4 * len(ks), -1)
 
 
 def _factors(metric, g, kmax, ks, ls, n_rows) -> np.ndarray:
