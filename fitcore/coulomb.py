@@ -132,29 +132,27 @@ def pair_terms(pairs: PairSet, charges: np.ndarray, methods: np.ndarray, g: np.n
                n_atoms: int, atom0: int, with_forces: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """Pair energies summed per frame [n_frames of the chunk] and pair forces [n_atoms, 3], e^2/Å.
 
-    charges [atoms of the dataset] e; methods [chunk frames]; g [chunk frames] 1/Å (EWALD frames);
-    pairs of frames frame0 ...; their atoms start at atom0."""
+    charges [atoms of the dataset] e; methods [chunk frames]; g [chunk frames] 1/Å (EWALD frames; 0 in the
+    others, where erfc(0 r) = 1 leaves the plain q_i q_j / r); pairs of frames frame0 ...; their atoms start
+    at atom0. Pairs with an uncharged atom, or in frames without a Coulomb term, are left out."""
     from scipy.special import erfc
     local = pairs.frame - frame0
-    method = methods[local]
-    keep = method != NONE
     qq = charges[pairs.first] * charges[pairs.second]
-    r = pairs.distance
-    ewald = method == EWALD
-    gr = np.where(ewald, g[local], 0.0) * r
-    screen = np.where(ewald, erfc(gr), 1.0)
-    energy = np.where(keep, qq * screen / r, 0.0)
-    per_frame = np.bincount(local, weights=energy, minlength=len(methods))
+    keep = np.flatnonzero((qq != 0) & (methods[local] != NONE))
+    local, qq, r = local[keep], qq[keep], pairs.distance[keep]
+    gr = g[local] * r
+    screen = erfc(gr)
+    per_frame = np.bincount(local, weights=qq * screen / r, minlength=len(methods))
     if not with_forces:
         return per_frame, None
     # force on j along d = r_j - r_i: q_i q_j (erfc(g r) / r + 2 g / sqrt(pi) exp(-g^2 r^2)) / r^2
-    slope = screen / r + np.where(ewald, 2 * g[local] / np.sqrt(np.pi) * np.exp(-gr * gr), 0.0)
-    scale = np.where(keep, qq * slope / (r * r), 0.0)
+    scale = qq * (screen / r + 2 / np.sqrt(np.pi) * g[local] * np.exp(-gr * gr)) / (r * r)
+    first, second, vector = pairs.first[keep] - atom0, pairs.second[keep] - atom0, pairs.vector[keep]
     forces = np.zeros((n_atoms, 3))
     for axis in range(3):
-        per_pair = scale * pairs.vector[:, axis]
-        forces[:, axis] = (np.bincount(pairs.second - atom0, weights=per_pair, minlength=n_atoms)
-                           - np.bincount(pairs.first - atom0, weights=per_pair, minlength=n_atoms))
+        per_pair = scale * vector[:, axis]
+        forces[:, axis] = (np.bincount(second, weights=per_pair, minlength=n_atoms)
+                           - np.bincount(first, weights=per_pair, minlength=n_atoms))
     return per_frame, forces
 
 

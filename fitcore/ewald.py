@@ -89,12 +89,19 @@ def kspace(positions: np.ndarray, charges: np.ndarray, weights: np.ndarray, cell
     positions [n, N, 3] Å, charges [n, C, N] e (C channels), weights [C], cells [n, 3, 3] Å,
     g [n], kmax [n] 1/Å. Energies and forces are in e^2/Å; the caller multiplies by k_e.
     Frames with the same (h, k, l) ranges, sorted by size, share their columns in groups of PLAN_FRAMES
-    (the union of the groups' frames': those of each frame or few more) and go through in batches of
+    (the union of the group's frames': those of each frame or few more) and go through in batches of
     about BATCH_BYTES of work arrays.
     """
-    n, n_atoms = positions.shape[:2]
+    n = len(positions)
     energies = np.zeros(n)
     forces = np.zeros(positions.shape) if with_forces else None
+    # atoms without charge (in every channel) add nothing to S(k) and feel no k-space force: the sums run
+    # over the charged atoms of each frame, first in ``atoms``, padded with uncharged ones to a batch's count
+    charged = np.any(charges != 0, axis=1)  # [n, N]
+    n_charged = charged.sum(axis=1)
+    atoms = np.argsort(~charged, axis=1, kind="stable")  # [n, N]
+    positions = np.take_along_axis(positions, atoms[:, :, None], axis=1)
+    full_charges, charges = charges, np.take_along_axis(charges, atoms[:, None, :], axis=2)
     inverse = np.linalg.inv(cells)  # [n, 3, 3]
     recip = 2 * np.pi * np.swapaxes(inverse, 1, 2)  # rows: reciprocal vectors b_d
     metric = recip @ np.swapaxes(recip, 1, 2)  # [n, 3, 3]: |k|^2 = m G m for m = (h, k, l)
@@ -106,7 +113,9 @@ def kspace(positions: np.ndarray, charges: np.ndarray, weights: np.ndarray, cell
         same = np.all(ranges[order[start:start + PLAN_FRAMES]] == ranges[order[start]], axis=1)
         group = order[start:start + (len(same) if same.all() else int(np.argmin(same)))]
         start += len(group)
-        span = ranges[group[0]]
+        span, n_atoms = ranges[group[0]], int(n_charged[group].max())
+        if n_atoms == 0:
+            continue
         columns = _columns(metric[group], kmax[group], span)
         n_rows, n_cols = columns[2], len(columns[0])
         per_frame = 8 * n_atoms * (2 * (n_rows + span[1] + span[2] + 2) + 2 * charges.shape[1] * n_rows) \
@@ -114,14 +123,14 @@ def kspace(positions: np.ndarray, charges: np.ndarray, weights: np.ndarray, cell
         step = max(1, BATCH_BYTES // per_frame)
         for b0 in range(0, len(group), step):
             batch = group[b0:b0 + step]
-            frac = positions[batch] @ inverse[batch]
-            e, f = _kspace_batch(frac, charges[batch], weights, recip[batch], metric[batch], g[batch], kmax[batch],
-                                 span, columns, with_forces)
+            frac = positions[batch, :n_atoms] @ inverse[batch]
+            e, f = _kspace_batch(frac, charges[batch, :, :n_atoms], weights, recip[batch], metric[batch], g[batch],
+                                 kmax[batch], span, columns, with_forces)
             energies[batch] = e / volume[batch]
             if with_forces:
-                forces[batch] = f / volume[batch, None, None]
-    total = charges.sum(axis=2)  # [n, C]
-    energies -= g / np.sqrt(np.pi) * np.einsum("c,ncj->n", weights, charges ** 2)
+                forces[batch[:, None], atoms[batch, :n_atoms]] = f / volume[batch, None, None]
+    total = full_charges.sum(axis=2)  # [n, C]
+    energies -= g / np.sqrt(np.pi) * np.einsum("c,ncj->n", weights, full_charges ** 2)
     energies -= np.pi / (2 * volume * g ** 2) * (total ** 2 @ weights)
     return energies, forces
 
