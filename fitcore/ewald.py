@@ -23,13 +23,16 @@ g and kmax are LAMMPS' choices (``Ewald::init`` and ``Ewald::setup``) for a rela
     m_d = least integer with  2 q2 g / w_d sqrt(1 / (pi m_d N)) exp(-(pi m_d / (g w_d))^2) <= acc
     kmax = max over the three directions of 2 pi m_d / w_d      (w_d: the cell's width across d)
 
-The k vectors are all those of the sphere 0 < |k| <= kmax, each pair k, -k summed once (S(-k) = conj S(k)). Structure factors come from
-fractional coordinates s_j: exp(i k . r_j) = e1^h e2^k e3^l with e_d = exp(2 pi i s_jd) (powers by
-repeated multiplication). For rows h >= 0 and columns (k, l), k >= 0, l >= 0, one real matrix product
-over atoms per frame gives the eight sums of q x y (x: cos or sin of 2 pi h s1; y: cos or sin of
+The k vectors are all those of the sphere 0 < |k| <= kmax, each pair k, -k summed once
+(S(-k) = conj S(k)); atoms without charge add nothing and are left out of the sums. Structure factors
+come from fractional coordinates s_j: exp(i k . r_j) = e1^h e2^k e3^l with e_d = exp(2 pi i s_jd)
+(powers by repeated multiplication). For rows h >= 0 and columns (k, l), k >= 0, l >= 0, one real matrix
+product over atoms per frame gives the eight sums of q x y (x: cos or sin of 2 pi h s1; y: cos or sin of
 2 pi k s2 times the real or imaginary part of e3^l), from which S(+-h, +-k, l) follow by signs (the
 layout above ``_kspace_batch``): two real products per atom and k vector, the least a real S(k) needs.
-Columns are only those (k, l) with a k vector in the sphere, rows up to the largest |h| any of them needs.
+Columns are only those (k, l) with a k vector in the sphere, in up to three groups by the largest |h|
+they need (columns near the rim need fewer rows); the k vectors outside the sphere that a group's rows
+and columns still span are weighted 0. The real-space screen erfc(g r) is ``erfc`` here (numpy alone).
 
 Slabs (periodic along two cell vectors; LAMMPS ``kspace_modify slab 3.0``): the non-periodic cell
 vector c, which must be perpendicular to the periodic ones, is stretched to 3c and the dipole
