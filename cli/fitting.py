@@ -24,7 +24,7 @@ def run_fit_command(kw: dict, reporter) -> int:
         with reporter.progress("basin-hopping", config.fit_options.niter) if hopping else contextlib.nullcontext() \
                 as update:
             result = fit_dataset(dataset, moments, config.model, config.spec, config.fit_options, progress=update,
-                                 validation=_validation_options(kw))
+                                 validation=_validation_options(kw, config.threads))
     except UnknownParameter as err:  # a misspelt name in --init/--fix/--bound: a usage error, like click's own
         import click
         option = next((o for o, values in (("--init", kw["init"]), ("--fix", kw["fix"]), ("--bound", kw["bounds"]))
@@ -38,10 +38,12 @@ def run_fit_command(kw: dict, reporter) -> int:
     return _finish(config, report, reporter)
 
 
-def _validation_options(kw: dict):
+def _validation_options(kw: dict, threads: int | None):
+    """--cv, --bootstrap; their refits may use a worker per CPU (capped by --threads; refits.py decides)."""
     from fitcore.validation import ValidationOptions
+    from fitcore.workers import worker_count
     return ValidationOptions(cv=kw["cv"] or 0, cv_group=kw["cv_group"], bootstrap=kw["bootstrap"] or 0,
-                             seed=kw["seed"])
+                             seed=kw["seed"], workers=worker_count(threads))
 
 
 def _with_test_errors(result, kw: dict, config: RunConfig, reporter):

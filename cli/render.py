@@ -97,10 +97,20 @@ def print_fit(report, fmt: str) -> None:
     if fmt == "json":
         emit(to_json(report.json_document()))
     elif fmt == "csv":
-        emit(csv_text(["parameter", "value", "stderr", "unit", "flags"],
-                      [[r.name, r.value, r.stderr, r.unit, "; ".join(r.flags)] for r in report.parameters]))
+        emit(fit_csv(report.parameters))
     else:
         _fit_tables(report)
+
+
+def fit_csv(parameters) -> str:
+    """One row per parameter: parameter,value,stderr,unit,flags, then ci95_lo,ci95_hi with --bootstrap
+    (empty for fixed parameters)."""
+    header, rows = ["parameter", "value", "stderr", "unit", "flags"], []
+    with_ci = any(r.ci95 is not None for r in parameters)
+    for r in parameters:
+        rows.append([r.name, r.value, r.stderr, r.unit, "; ".join(r.flags)]
+                    + ([*(r.ci95 or (None, None))] if with_ci else []))
+    return csv_text(header + (["ci95_lo", "ci95_hi"] if with_ci else []), rows)
 
 
 def _fit_tables(report) -> None:

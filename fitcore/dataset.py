@@ -1,7 +1,10 @@
 """Dataset: every frame of every input file, concatenated as a struct of arrays.
 
 Atoms of all frames are stacked; ``frame_offsets[k]:frame_offsets[k+1]`` are the
-atoms of frame k. Lengths in Å, energies in eV, forces in eV/Å, whatever the
+atoms of frame k. Once reduced for a fit (``for_fitting``) a dataset may hold, instead of
+an atom's type and species, how many atoms of each type and species every frame has
+(a count table against the interned names: what the fit needs, 12 bytes per frame of three
+types instead of 4 bytes per atom). Lengths in Å, energies in eV, forces in eV/Å, whatever the
 units of the files were (readers convert).
 """
 from dataclasses import dataclass, field, replace
@@ -15,9 +18,9 @@ from .errors import InputError
 @dataclass(frozen=True, eq=False)
 class Dataset:
     positions: np.ndarray | None  # [n_atoms, 3] float64, Å; None once reduced for a fit (``for_fitting``)
-    type_index: np.ndarray  # [n_atoms] int32, into type_names (parameters are per type)
+    type_index: np.ndarray | None  # [n_atoms] int32, into type_names (parameters are per type); None: counts only
     type_names: tuple[str, ...]
-    species_index: np.ndarray  # [n_atoms] int32, into species_names (chemical species)
+    species_index: np.ndarray | None  # [n_atoms] int32, into species_names (chemical species); None: counts only
     species_names: tuple[str, ...]
     frame_offsets: np.ndarray  # [n_frames + 1] int64
     cells: np.ndarray  # [n_frames, 3, 3] float64, Å, rows are the cell vectors
@@ -32,6 +35,8 @@ class Dataset:
     info: tuple[dict, ...] = ()  # [n_frames] other key=value pairs of each frame
     extra: dict = field(default_factory=dict)  # other per-atom columns: name -> [n_atoms, ...]
     baseline: np.ndarray | None = None  # [n_frames] eV added to the model (D3, polarisation, ...); None: none
+    type_table: np.ndarray | None = None  # [n_frames, n_types] int32 atoms of each type, where type_index is None
+    species_table: np.ndarray | None = None  # [n_frames, n_species] int32, where species_index is None
 
     @property
     def n_frames(self) -> int:
@@ -67,10 +72,16 @@ class Dataset:
 
     @property
     def type_counts(self) -> np.ndarray:
+        """[n_frames, n_types] atoms of each type in each frame."""
+        if self.type_index is None:
+            return self.type_table
         return self.counts(self.type_index, len(self.type_names))
 
     @property
     def species_counts(self) -> np.ndarray:
+        """[n_frames, n_species] atoms of each species in each frame."""
+        if self.species_index is None:
+            return self.species_table
         return self.counts(self.species_index, len(self.species_names))
 
     def atom_location(self, atom: int) -> str:
@@ -79,14 +90,22 @@ class Dataset:
         local = atom - int(self.frame_offsets[frame])
         line = int(self.first_atom_line[frame]) + local if self.first_atom_line[frame] > 0 else None
         place = f"{self.sources[frame]}:{line}" if line else self.sources[frame]
-        return f"{place} (frame {self.names[frame]}, atom {local + 1} {self.type_names[self.type_index[atom]]})"
+        label = f" {self.type_names[self.type_index[atom]]}" if self.type_index is not None else ""
+        return f"{place} (frame {self.names[frame]}, atom {local + 1}{label})"
 
 
-def for_fitting(dataset: Dataset, keep_forces: bool) -> Dataset:
+def for_fitting(dataset: Dataset, keep_forces: bool, keep_labels: bool = False) -> Dataset:
     """What a fit on pair moments needs of a dataset once its moments are made: per-frame values
-    (names, energies, weights, cells), atom labels and counts, and forces when they are fitted.
-    Positions, other per-atom columns and frame info (most of its size) are dropped."""
-    return replace(dataset, positions=None, forces=dataset.forces if keep_forces else None, info=(), extra={})
+    (names, energies, weights, cells), the count table of types and species per frame, and forces
+    when they are fitted. Positions, other per-atom columns, frame info and, unless ``keep_labels``,
+    the type and species of every atom (most of its size) are dropped."""
+    reduced = replace(dataset, positions=None, forces=dataset.forces if keep_forces else None, info=(), extra={})
+    if keep_labels or dataset.type_index is None:
+        return reduced
+    types = dataset.type_counts.astype(np.int32)
+    same = dataset.species_index is dataset.type_index and dataset.species_names == dataset.type_names
+    species = types if same else dataset.species_counts.astype(np.int32)  # one array: pickled once
+    return replace(reduced, type_index=None, species_index=None, type_table=types, species_table=species)
 
 
 def merge_labels(parts: list[tuple[np.ndarray, tuple[str, ...]]]) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -97,12 +116,31 @@ def merge_labels(parts: list[tuple[np.ndarray, tuple[str, ...]]]) -> tuple[np.nd
     return (np.concatenate(index) if index else np.zeros(0, np.int32)), names
 
 
+def merge_tables(parts: list[tuple[np.ndarray, tuple[str, ...]]]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Stack count tables [n_frames_i, n_i] whose columns are their own name tuples; names sorted."""
+    names = tuple(sorted({n for _, ns in parts for n in ns}))
+    lookup = {n: k for k, n in enumerate(names)}
+    out = np.zeros((sum(len(t) for t, _ in parts), len(names)), np.int32)
+    row = 0
+    for table, ns in parts:
+        out[row:row + len(table), [lookup[n] for n in ns]] = table
+        row += len(table)
+    return out, names
+
+
 def concat(datasets: list[Dataset]) -> Dataset:
-    """One dataset with the frames of all ``datasets`` in order."""
+    """One dataset with the frames of all ``datasets`` in order (count tables only, if any has no labels)."""
     if len(datasets) == 1:
         return datasets[0]
-    types, type_names = merge_labels([(d.type_index, d.type_names) for d in datasets])
-    species, species_names = merge_labels([(d.species_index, d.species_names) for d in datasets])
+    tables = {}
+    if all(d.type_index is not None for d in datasets):
+        types, type_names = merge_labels([(d.type_index, d.type_names) for d in datasets])
+        species, species_names = merge_labels([(d.species_index, d.species_names) for d in datasets])
+    else:
+        types = species = None
+        type_table, type_names = merge_tables([(d.type_counts, d.type_names) for d in datasets])
+        species_table, species_names = merge_tables([(d.species_counts, d.species_names) for d in datasets])
+        tables = {"type_table": type_table, "species_table": species_table}
     offsets = np.concatenate([[0]] + [d.frame_offsets[1:] + shift for d, shift in
                                       zip(datasets, np.cumsum([0] + [d.n_atoms for d in datasets[:-1]]))])
     any_forces = any(d.forces is not None for d in datasets)
@@ -133,6 +171,7 @@ def concat(datasets: list[Dataset]) -> Dataset:
         info=tuple(chain.from_iterable(d.info for d in datasets)),
         extra=extra,
         baseline=_concat_baseline(datasets),
+        **tables,
     )
 
 

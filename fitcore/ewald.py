@@ -23,10 +23,13 @@ g and kmax are LAMMPS' choices (``Ewald::init`` and ``Ewald::setup``) for a rela
     m_d = least integer with  2 q2 g / w_d sqrt(1 / (pi m_d N)) exp(-(pi m_d / (g w_d))^2) <= acc
     kmax = max over the three directions of 2 pi m_d / w_d      (w_d: the cell's width across d)
 
-Structure factors are built from fractional coordinates s_j: exp(i k . r_j) = e1^h e2^k e3^l with
-e_d = exp(2 pi i s_jd), so S over a box of (h, k, l) is one batched matrix product
-(frames x atoms x h x k) times (frames x atoms x l), and only l >= 0 is formed (S(-k) = conj S(k):
-the plane l = 0 holds both k and -k, planes l > 0 count twice).
+The k vectors are all those of the sphere 0 < |k| <= kmax, each pair k, -k summed once (S(-k) = conj S(k)). Structure factors come from
+fractional coordinates s_j: exp(i k . r_j) = e1^h e2^k e3^l with e_d = exp(2 pi i s_jd) (powers by
+repeated multiplication). For rows h >= 0 and columns (k, l), k >= 0, l >= 0, one real matrix product
+over atoms per frame gives the eight sums of q x y (x: cos or sin of 2 pi h s1; y: cos or sin of
+2 pi k s2 times the real or imaginary part of e3^l), from which S(+-h, +-k, l) follow by signs (the
+layout above ``_kspace_batch``): two real products per atom and k vector, the least a real S(k) needs.
+Columns are only those (k, l) with a k vector in the sphere, rows up to the largest |h| any of them needs.
 
 Slabs (periodic along two cell vectors; LAMMPS ``kspace_modify slab 3.0``): the non-periodic cell
 vector c, which must be perpendicular to the periodic ones, is stretched to 3c and the dipole
@@ -45,7 +48,8 @@ with the weights.
 import numpy as np
 
 SLAB_FACTOR = 3.0  # LAMMPS' kspace_modify slab 3.0
-BATCH_BYTES = 48_000_000  # complex work arrays of one batch of frames
+BATCH_FRAMES = 16  # frames whose cheap per-frame set-up (phases, k vectors, factors) is done together
+CHUNK_BYTES = 2 << 20  # at most the (k, l) factors of one product over atoms (the L2 cache of a core or two)
 
 
 def cell_widths(cells: np.ndarray) -> np.ndarray:
@@ -83,26 +87,24 @@ def kspace(positions: np.ndarray, charges: np.ndarray, weights: np.ndarray, cell
 
     positions [n, N, 3] Å, charges [n, C, N] e (C channels), weights [C], cells [n, 3, 3] Å,
     g [n], kmax [n] 1/Å. Energies and forces are in e^2/Å; the caller multiplies by k_e.
-    Frames are processed in batches of at most BATCH_BYTES of complex work arrays.
+    Frames with the same (h, k, l) ranges go through in batches of at most BATCH_FRAMES, sorted by size
+    so that a batch's k vectors (the union of its frames') are those of each frame or few more.
     """
-    n, n_atoms = positions.shape[:2]
+    n = len(positions)
     energies = np.zeros(n)
     forces = np.zeros(positions.shape) if with_forces else None
     ranges = np.floor(kmax[:, None] * np.linalg.norm(cells, axis=2) / (2 * np.pi)).astype(np.int64)  # [n, 3]
-    order = np.argsort(np.prod(2 * ranges + 1, axis=1), kind="stable")
+    order = np.lexsort((kmax * np.abs(np.linalg.det(cells)) ** (1 / 3), *ranges.T[::-1]))
     start = 0
     while start < n:
-        size = np.prod(2 * ranges[order[start]] + 1)
-        per_frame = 16 * n_atoms * size * (3 if with_forces else 1) * max(charges.shape[1], 1)
-        stop = min(n, start + max(1, int(BATCH_BYTES // max(per_frame, 1))))
-        batch = order[start:stop]
-        span = ranges[batch].max(axis=0)
+        same = np.all(ranges[order[start:start + BATCH_FRAMES]] == ranges[order[start]], axis=1)
+        batch = order[start:start + (len(same) if same.all() else int(np.argmin(same)))]
         e, f = _kspace_batch(positions[batch], charges[batch], weights, cells[batch], g[batch], kmax[batch],
-                             span, with_forces)
+                             ranges[order[start]], with_forces)
         energies[batch] = e
         if with_forces:
             forces[batch] = f
-        start = stop
+        start += len(batch)
     volume = np.abs(np.linalg.det(cells))
     total = charges.sum(axis=2)  # [n, C]
     energies -= g / np.sqrt(np.pi) * np.einsum("c,ncj->n", weights, charges ** 2)
@@ -110,70 +112,164 @@ def kspace(positions: np.ndarray, charges: np.ndarray, weights: np.ndarray, cell
     return energies, forces
 
 
-def _kspace_batch(positions, charges, weights, cells, g, kmax, span, with_forces):
-    """E_recip [b] and forces [b, N, 3] (e^2/Å) for a batch with the same atom count; (h, k, l) in
-    [-span0, span0] x [-span1, span1] x [0, span2], terms beyond each frame's kmax weighted 0.
+# Layout of the structure factors. For rows h >= 0 and columns (k, l), k >= 0, l >= 0, one real matrix product
+# over atoms gives the eight sums  sum_j q_j x_j y_j,  x in (a, b) = (cos, sin)(2 pi h s1),  y in (c u, c v, d u, d v)
+# with (c, d) = (cos, sin)(2 pi k s2), u + i v = exp(2 pi i l s3).  The four k vectors (+-h, +-k, l) follow:
+#     S(sh, tk, l) = (acu - st bdu - t adv - s bcv) + i (acv - st bdv + t adu + s bcu)        (s, t = +-1)
+# With weights 1/2 for each of h, k, l that is 0 (where signs give the same vector, or l = 0 gives both k and -k)
+# the sum over rows, columns and signs covers half of all k vectors: E_recip = 1 / V times that sum of f |S|^2.
+SIGNS = ((1, 1), (1, -1), (-1, 1), (-1, -1))  # (s, t)
+STRUCTURE_SIGNS = np.array([[[1, 0, 0, -t], [0, -s, -s * t, 0]] for s, t in SIGNS]
+                           + [[[0, 1, t, 0], [s, 0, 0, -s * t]] for s, t in SIGNS],
+                           dtype=float)[[0, 4, 1, 5, 2, 6, 3, 7]]  # [(sign, Re/Im), x, y]
+# Forces: Im(U e_j) for U = f conj(S) is sum over (x, y) of x_j y_j K(x, y) with
+#     K(a, .) = (U_i, U_r, t U_r, -t U_i),  K(b, .) = (s U_r, -s U_i, -st U_i, -st U_r),
+# weighted by the k vector's components s h, t k, l along the reciprocal vectors.
+FORCE_SIGNS = np.array([[[[u_i, u_r, t * u_r, -t * u_i], [s * u_r, -s * u_i, -s * t * u_i, -s * t * u_r]]
+                         for u_r, u_i in ((1, 0), (0, 1))] for s, t in SIGNS], dtype=float)  # [sign, Re/Im U, x, y]
+DIRECTION_SIGNS = np.array([[s, t, 1] for s, t in SIGNS], dtype=float)  # [sign, d]
 
-    S[h, (k, l)] = sum_j (q_j e1_j^h) (e2_j^k e3_j^l): one matrix product per frame over atoms, with
-    the (k, l) factor (atoms x K x L) as the larger operand. Complex products are written as real
-    matrix products (cos and sin parts): complex BLAS calls were 100x slower than real ones with
-    OpenBLAS threads on a busy machine (measured)."""
+
+def _kspace_batch(positions, charges, weights, cells, g, kmax, span, with_forces):
+    """E_recip [b] and forces [b, N, 3] (e^2/Å) of a batch of frames with the same atom count and (h, k, l)
+    ranges ``span`` (|h| <= span0, |k| <= span1, 0 <= l <= span2), in the layout above."""
     b, n_atoms = positions.shape[:2]
-    n_channels = charges.shape[1]
     inverse = np.linalg.inv(cells)  # [b, 3, 3]
-    frac = np.einsum("bjd,bde->bje", positions, inverse)
-    hs, ks, ls = (np.arange(-span[0], span[0] + 1), np.arange(-span[1], span[1] + 1), np.arange(0, span[2] + 1))
-    n_h, n_kl = len(hs), len(ks) * len(ls)
-    c1, s1 = _cos_sin(frac[:, :, 0, None] * hs)  # [b, N, H]
-    e2 = np.exp(2j * np.pi * frac[:, :, 1, None] * ks)  # [b, N, K]
-    e3 = np.exp(2j * np.pi * frac[:, :, 2, None] * ls)  # [b, N, L]
-    # exp(2 pi i (k s2 + l s3)) as real numbers: (k, l, real/imaginary) along the last axis
-    kl = (e2[:, :, :, None] * e3[:, :, None, :]).view(np.float64).reshape(b, n_atoms, 2 * n_kl)
-    q = charges.transpose(0, 2, 1)[:, :, :, None]  # [b, N, C, 1]
-    first = np.concatenate([(q * c1[:, :, None, :]).reshape(b, n_atoms, -1),
-                            (q * s1[:, :, None, :]).reshape(b, n_atoms, -1)], axis=2)  # [b, N, 2 C H]
-    blocks = (np.swapaxes(first, 1, 2) @ kl).reshape(b, 2, n_channels, n_h, n_kl, 2)
-    s_re = blocks[:, 0, ..., 0] - blocks[:, 1, ..., 1]  # [b, C, H, KL]
-    s_im = blocks[:, 0, ..., 1] + blocks[:, 1, ..., 0]
     recip = 2 * np.pi * np.swapaxes(inverse, 1, 2)  # rows: reciprocal vectors b_d
-    hkl = np.empty((n_h, len(ks), len(ls), 3))
-    hkl[..., 0], hkl[..., 1], hkl[..., 2] = hs[:, None, None], ks[None, :, None], ls[None, None, :]
-    hkl = hkl.reshape(n_h, n_kl, 3)
-    metric = recip @ np.swapaxes(recip, 1, 2)  # [b, 3, 3]: k^2 = m G m for m = (h, k, l)
-    d, e = np.triu_indices(3)
-    products = (hkl[:, :, d] * hkl[:, :, e] * np.where(d == e, 1.0, 2.0)).reshape(-1, 6)  # [H KL, 6]
-    k2 = (metric[:, d, e] @ products.T).reshape(b, n_h, n_kl)
-    inside = (k2 > 0) & (k2 <= kmax[:, None, None] ** 2)
-    safe = np.where(inside, k2, 1.0)
-    plane = np.where(hkl[:, :, 2] > 0, 2.0, 1.0)
-    factor = np.exp(-safe / (4 * g[:, None, None] ** 2), out=np.zeros(k2.shape), where=inside)
-    factor *= plane * 4 * np.pi / safe
+    metric = recip @ np.swapaxes(recip, 1, 2)  # [b, 3, 3]: |k|^2 = m G m for m = (h, k, l)
     volume = np.abs(np.linalg.det(cells))
-    power = s_re ** 2 + s_im ** 2  # [b, C, H, KL]
-    energies = np.einsum("c,bchn,bhn->b", weights, power, factor) / (2 * volume)
+    frac = positions @ inverse  # [b, N, 3]
+    ks, ls, n_rows = _columns(metric, kmax, span)
+    e1 = _powers(frac[:, :, 0], n_rows - 1)  # [b, cos/sin, rows, N]
+    e2 = _powers(frac[:, :, 1], span[1])
+    e3 = _powers(frac[:, :, 2], span[2])
+    rows = (np.swapaxes(e1, 1, 2)[:, :, :, None, :] * charges[:, None, None, :, :]).reshape(b, -1, n_atoms)
+    pieces = -(-32 * len(ks) * n_atoms // CHUNK_BYTES)  # products over atoms, their column factors in cache
+    chunk = -(-n_atoms // pieces)
+    sums = np.empty((b, rows.shape[1], 4 * len(ks)))  # q e1^h (h, cos/sin, channel) by column factors
+    for i in range(b):
+        np.matmul(rows[i, :, :chunk], _column_factors(e2[i, :, :, :chunk], e3[i, :, :, :chunk], ks, ls).T,
+                  out=sums[i])
+        for a0 in range(chunk, n_atoms, chunk):
+            atoms = slice(a0, a0 + chunk)
+            sums[i] += rows[i, :, atoms] @ _column_factors(e2[i, :, :, atoms], e3[i, :, :, atoms], ks, ls).T
+    sums = sums.reshape(b, n_rows, 2, charges.shape[1], 4, len(ks))  # (h, x, channel, y, column)
+    factors = _factors(metric, g, kmax, ks, ls, n_rows)  # [4 signs, b, rows, columns]
+    if factors.shape[0] == 1:  # the four signs have one factor: the cross terms of |S|^2 cancel in the sum
+        power = 4 * np.einsum("brxcyn,brxcyn->bcrn", sums, sums)
+        energies = np.einsum("c,bcrn,brn->b", weights, power, factors[0])
+    else:
+        s = np.einsum("kxy,brxcyn->kbrcn", STRUCTURE_SIGNS, sums)  # [(sign, Re/Im), b, rows, C, columns]
+        power = (s[0::2] ** 2 + s[1::2] ** 2)
+        energies = np.einsum("c,kbrcn,kbrn->b", weights, power, factors)
+    energies /= volume
     if not with_forces:
         return energies, None
-    # F_j = q_j / V sum_m factor k_m Im(conj(S_m) e_j(m)), e_j = e1^h (e2^k e3^l): sum over (k, l) first
     forces = np.zeros(positions.shape)
-    for c in range(n_channels):
-        t_re, t_im = s_re[:, c] * factor * weights[c], -s_im[:, c] * factor * weights[c]  # conj(S) factor [b, H, KL]
-        grad = []
-        for axis in range(3):
-            scale = hkl[:, :, axis] if axis else 1.0  # the h weight comes after the sum over (k, l)
-            a, m = np.swapaxes(t_re * scale, 1, 2), np.swapaxes(t_im * scale, 1, 2)  # [b, KL, H]
-            rhs = np.stack([np.concatenate([a, m], axis=2), np.concatenate([-m, a], axis=2)], axis=2)
-            rhs = rhs.reshape(b, 2 * n_kl, 2 * n_h)  # rows (k, l, real/imaginary), as in kl
-            u = kl @ rhs  # [b, N, 2 H]: sum over (k, l) of t e2 e3, real and imaginary parts
-            imag = c1 * u[:, :, n_h:] + s1 * u[:, :, :n_h]  # Im(e1 u): [b, N, H]
-            grad.append(imag @ hs.astype(float) if axis == 0 else imag.sum(axis=2))
-        grad = np.stack(grad, axis=-1)  # [b, N, 3]: components along the reciprocal vectors
-        forces += charges[:, c, :, None] * np.einsum("bjd,bde->bje", grad, recip) / volume[:, None, None]
+    for i in range(b):
+        grad = _kspace_gradient(sums[i], factors[:, i], e1[i], e2[i], e3[i], ks, ls, chunk)  # [N, 3, C]
+        along = np.einsum("jdc,cj,c->jd", grad, charges[i], weights)  # components along b_d
+        forces[i] = 2 * along @ recip[i] / volume[i]
     return energies, forces
 
 
-def _cos_sin(turns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    angle = 2 * np.pi * turns
-    return np.cos(angle), np.sin(angle)
+def _kspace_gradient(sums, factors, e1, e2, e3, ks, ls, chunk):
+    """[N, 3, C]: sum over the half space of f(k) m_d Im(conj(S(k)) exp(i k . r_j)) per atom j, direction d
+    (components of k = m_d b_d) and channel, from one frame's sums [rows, 2, C, 4, columns] and factors
+    [signs, rows, columns]: one matrix product of the column factors with a right-hand side per direction,
+    x, channel and row; the rows then weigh by x_j (and h for d = 0)."""
+    n_rows, _, n_channels, _, n_cols = sums.shape
+    s = np.einsum("kxy,rxcyn->krcn", STRUCTURE_SIGNS, sums).reshape(4, 2, n_rows, n_channels, n_cols)
+    f = np.broadcast_to(factors, (4, n_rows, n_cols))[:, None, :, None, :]
+    u = np.stack([s[:, 0], -s[:, 1]], axis=1) * f  # f conj(S): [sign, Re/Im, rows, C, columns]
+    coef = np.einsum("kuxy,kd,kurcn->ydnxcr", FORCE_SIGNS, DIRECTION_SIGNS, u)  # [y, d, columns, x, C, rows]
+    coef[:, 1] *= ks[:, None, None, None]
+    coef[:, 2] *= ls[:, None, None, None]
+    rhs = coef.transpose(0, 2, 1, 3, 4, 5).reshape(4 * n_cols, -1)  # rows (y, column) as the column factors
+    n_atoms = e1.shape[2]
+    grad = np.empty((n_atoms, 3, n_channels))
+    h = np.arange(n_rows, dtype=float)
+    for a0 in range(0, n_atoms, chunk):
+        atoms = slice(a0, a0 + chunk)
+        v = (_column_factors(e2[:, :, atoms], e3[:, :, atoms], ks, ls).T @ rhs).reshape(-1, 3, 2, n_channels, n_rows)
+        v[:, 0] *= h
+        grad[atoms] = np.einsum("jdxch,xhj->jdc", v, e1[:, :, atoms])
+    return grad
+
+
+def _columns(metric: np.ndarray, kmax: np.ndarray, span: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """The columns (k, l), k >= 0 and l >= 0, of which some (+-h, +-k, l) lies in a frame's sphere |k| <= kmax:
+    [columns] each, and the rows they need (largest |h| inside, plus one).
+
+    metric [b, 3, 3] 1/Å^2, kmax [b]: for given (k, l), |k|^2 <= kmax^2 is a quadratic inequality in h."""
+    ks, ls = (a.ravel() for a in np.meshgrid(np.arange(span[1] + 1), np.arange(span[2] + 1), indexing="ij"))
+    found, need = np.zeros(len(ks), bool), 0
+    for t in (1, -1):
+        a = metric[:, 0, 0, None]
+        b = metric[:, 0, 1, None] * (t * ks) + metric[:, 0, 2, None] * ls
+        c = metric[:, 1, 1, None] * ks * ks + 2 * t * metric[:, 1, 2, None] * ks * ls + metric[:, 2, 2, None] * ls * ls
+        disc = b * b - a * (c - kmax[:, None] ** 2 * (1 + 1e-9))  # a margin: the factors decide exactly
+        root = np.sqrt(np.maximum(disc, 0.0))
+        lo, hi = np.ceil((-b - root) / a - 1e-9), np.floor((-b + root) / a + 1e-9)
+        inside = (disc >= 0) & (lo <= hi)  # [b, columns]
+        found |= inside.any(axis=0)
+        need = max(need, np.where(inside, np.maximum(np.abs(lo), np.abs(hi)), 0).max())
+    return ks[found], ls[found], int(min(need, span[0])) + 1
+
+
+def _powers(turns: np.ndarray, last: int) -> np.ndarray:
+    """cos and sin of 2 pi m s for m = 0 .. last: [b, 2, last + 1, N], from turns s [b, N].
+
+    exp(2 pi i m s) by doubling (each block the one before times z^size, z^size by squaring): log2 steps,
+    rounding error ~ 1e-16 per step."""
+    z = np.exp(2j * np.pi * turns)
+    out = np.empty((turns.shape[0], last + 1, turns.shape[1]), complex)
+    out[:, 0] = 1.0
+    size = 1
+    while size <= last:
+        step = min(size, last + 1 - size)
+        np.multiply(out[:, :step], z[:, None, :], out=out[:, size:size + step])
+        size *= 2
+        z = z * z
+    return np.stack([out.real, out.imag], axis=1)
+
+
+def _column_factors(e2: np.ndarray, e3: np.ndarray, ks: np.ndarray, ls: np.ndarray) -> np.ndarray:
+    """[4 columns, N]: c u, c v, d u, d v of each column (k, l) (c + i d = e2^k, u + i v = e3^l), for the atoms
+    of e2 [2, K, N] and e3 [2, L, N] (cos, sin)."""
+    c, d = np.take(e2[0], ks, axis=0), np.take(e2[1], ks, axis=0)
+    u, v = np.take(e3[0], ls, axis=0), np.take(e3[1], ls, axis=0)
+    out = np.empty((4, len(ks), e2.shape[2]))
+    np.multiply(c, u, out=out[0])
+    np.multiply(c, v, out=out[1])
+    np.multiply(d, u, out=out[2])
+    np.multiply(d, v, out=out[3])
+    return out.reshape(4 * len(ks), -1)
+
+
+def _factors(metric, g, kmax, ks, ls, n_rows) -> np.ndarray:
+    """f(k) = 4 pi / k^2 exp(-k^2 / 4 g^2) of k = (sh, tk, l), h = 0 .. rows - 1, for the four SIGNS:
+    [4, b, rows, columns] ([1, ...] for cells whose vectors are perpendicular: the four are equal); 0 outside
+    the sphere and at k = 0, and halved once for each of h, k, l that is 0 (see the layout above)."""
+    h = np.arange(n_rows, dtype=float)[:, None]
+    square = metric[:, 0, 0, None, None] * (h * h) + (metric[:, 1, 1, None, None] * (ks * ks)
+                                                      + metric[:, 2, 2, None, None] * (ls * ls))
+    half = np.where(h == 0, 0.5, 1.0) * np.where(ks == 0, 0.5, 1.0) * np.where(ls == 0, 0.5, 1.0)
+    if not np.any(metric[:, [0, 0, 1], [1, 2, 2]]):
+        return (_factor(square, g, kmax) * half)[None]
+    hk = 2 * metric[:, 0, 1, None, None] * (h * ks)
+    hl = 2 * metric[:, 0, 2, None, None] * (h * ls)
+    kl = 2 * metric[:, 1, 2, None, None] * (ks * ls)
+    return np.stack([_factor(square + s * t * hk + s * hl + t * kl, g, kmax) * half for s, t in SIGNS])
+
+
+def _factor(k2: np.ndarray, g: np.ndarray, kmax: np.ndarray) -> np.ndarray:
+    inside = (k2 > 0) & (k2 <= kmax[:, None, None] ** 2)
+    safe = np.where(inside, k2, 1.0)
+    f = np.exp(safe * (-0.25 / g ** 2)[:, None, None])
+    f *= np.where(inside, 4 * np.pi, 0.0)
+    f /= safe
+    return f
 
 
 def slab_cells(cells: np.ndarray, pbc: np.ndarray) -> np.ndarray:

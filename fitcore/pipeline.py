@@ -38,7 +38,7 @@ class Featurization:
     with_forces: bool = False
     all_pairs_if_isolated: bool = False
     cutoff_needed: str = "--cutoff"  # how a missing cutoff would be given, for the error message
-    coordinates: bool = True  # False: datasets come back ``for_fitting`` (no positions, columns or frame info)
+    coordinates: bool = True  # False: datasets come back ``for_fitting`` (no positions, columns, frame info, labels)
     coulomb: CoulombOptions | None = None  # fixed-charge Coulomb term (None: none)
 
 
@@ -70,7 +70,8 @@ def featurize_pieces(pieces: list[Piece], job: Featurization,
     if share[0] > 0:
         return None, moments
     if not job.coordinates:
-        dataset = for_fitting(dataset, job.with_forces)
+        # per-atom labels only where the parent reads them: the Coulomb term's charges per type
+        dataset = for_fitting(dataset, job.with_forces, keep_labels=job.coulomb is not None)
     return dataset, moments
 
 

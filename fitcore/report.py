@@ -26,6 +26,7 @@ class ParameterRow:
     stderr: float  # 0 for fixed, inf for undetermined
     unit: str
     flags: tuple[str, ...]
+    ci95: tuple[float, float] | None = None  # bootstrap 95% interval (free parameters, with --bootstrap)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -63,8 +64,11 @@ def fit_report(result: FitResult, units: Units, provenance: Provenance) -> FitRe
     """The report of ``result`` in ``units``, with where it came from."""
     params, opt = result.params, result.optimizer
     factors = np.array([units.parameter_factor(n) for n in params.names])
-    rows = tuple(ParameterRow(name=n, value=float(v), stderr=float(s), unit=units.parameter_unit(n), flags=f)
-                 for n, v, s, f in zip(params.names, params.values / factors, params.stderr / factors, result.flags))
+    ci95 = (result.validation.ci95 if result.validation is not None else None) or {}
+    rows = tuple(ParameterRow(name=n, value=float(v), stderr=float(s), unit=units.parameter_unit(n), flags=f,
+                              ci95=tuple(b / k for b in ci95[n]) if n in ci95 else None)
+                 for n, v, s, f, k in zip(params.names, params.values / factors, params.stderr / factors, result.flags,
+                                          factors))
     energy_unit = units.energy + ("/atom" if result.per_atom else "")
     energy = result.energy.in_unit(units.energy_factor)
     forces = None if result.forces is None else result.forces.in_unit(units.energy_factor / units.length_factor)
@@ -101,13 +105,17 @@ def fit_report(result: FitResult, units: Units, provenance: Provenance) -> FitRe
 
 
 def _validation_dict(v, units: Units) -> dict:
-    e = units.energy_factor
+    e, f_unit = units.energy_factor, units.energy_factor / units.length_factor
     out = {"seed": v.seed}
     if v.folds:
         out["cv"] = {"k": len(v.folds), "group": v.cv_group, "rmse": v.cv_rmse / e, "mae": v.cv_mae / e,
                      "unit": units.energy,
                      "folds": [{"rmse": f.rmse / e, "mae": f.mae / e, "train_rmse": f.train_rmse / e,
                                 "n_test": f.n_test} for f in v.folds]}
+        if v.cv_force_rmse is not None:
+            out["cv"].update(force_rmse=v.cv_force_rmse / f_unit, force_unit=units.force)
+            for fold, stats in zip(out["cv"]["folds"], v.folds):
+                fold.update(force_rmse=stats.force_rmse / f_unit, train_force_rmse=stats.train_force_rmse / f_unit)
     if v.ci95:
         out["bootstrap"] = {n: {"ci95": [lo / units.parameter_factor(n), hi / units.parameter_factor(n)]}
                             for n, (lo, hi) in v.ci95.items()}
@@ -125,6 +133,11 @@ def _validation_lines(v, units: Units) -> list[str]:
         lines.append(f"cross-validation ({len(v.folds)} folds by {v.cv_group}, seed {v.seed}): held-out RMSE "
                      f"{v.cv_rmse / e:.4g} {unit} (MAE {v.cv_mae / e:.4g}; per fold {folds}), training RMSE "
                      f"{train:.4g} {unit}")
+        if v.cv_force_rmse is not None:
+            f_unit = e / units.length_factor
+            train = np.mean([f.train_force_rmse for f in v.folds]) / f_unit
+            lines.append(f"cross-validation: held-out force RMSE {v.cv_force_rmse / f_unit:.4g} {units.force}, "
+                         f"training {train:.4g} {units.force}")
     if v.ci95:
         parts = ", ".join(f"{n} [{lo / units.parameter_factor(n):.4g}, {hi / units.parameter_factor(n):.4g}]"
                           for n, (lo, hi) in v.ci95.items())

@@ -69,9 +69,11 @@ def worker_count(threads: int | None = None) -> int:
     return max(1, min(available, threads or available))
 
 
-def start_pool(workers: int, context=None) -> ProcessPoolExecutor:
-    """A pool of ``workers`` processes that die with this one (``context``: a multiprocessing context)."""
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),))
+def start_pool(workers: int, context=None, setup=None, setup_args: tuple = ()) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes that die with this one (``context``: a multiprocessing context); each
+    then calls ``setup(*setup_args)`` (with fork, the arguments are the parent's memory: nothing is sent)."""
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                               initargs=(os.getpid(), setup, setup_args))
 
 
 def stop_pool(executor: ProcessPoolExecutor, futures: list[Future]) -> None:
@@ -85,14 +87,15 @@ def stop_pool(executor: ProcessPoolExecutor, futures: list[Future]) -> None:
     executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _start_worker(parent: int) -> None:
+def _start_worker(parent: int, setup=None, setup_args: tuple = ()) -> None:
     """Initializer of each worker (see the module docstring)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if os.getppid() == parent and _ask_kill_on_parent_exit() and os.getppid() == parent:
-        return
-    if os.name == "posix":
+    killed_with_parent = os.getppid() == parent and _ask_kill_on_parent_exit() and os.getppid() == parent
+    if not killed_with_parent and os.name == "posix":
         threading.Thread(target=_exit_without, args=(parent,), daemon=True, name="ljfit-parent-check").start()
+    if setup is not None:
+        setup(*setup_args)
 
 
 def _ask_kill_on_parent_exit() -> bool:

@@ -58,6 +58,22 @@ def test_files_with_different_types_are_merged(tmp_path, small_thresholds):
     assert moments.pair_count.tolist() == [1, 0, 0, 0, 1, 0]  # Ar-Ar and Kr-Xe, in the merged columns
 
 
+def test_a_fit_gets_count_tables_not_atom_labels(tmp_path, small_thresholds):
+    """Workers send per-frame counts of each type and species; files with other types merge their columns."""
+    a, b = tmp_path / "a.xyz", tmp_path / "b.xyz"
+    a.write_text("3\nenergy=-1\nAr 0 0 0\nAr 0 0 3.8\nXe 4 0 0\n")
+    b.write_text("2\nenergy=-2\nXe 0 0 0\nKr 0 0 4.0\n" "1\nenergy=-3\nKr 0 0 0\n")
+    job = Featurization(data=DataOptions(), scheme=CutoffScheme(None), coordinates=False)
+    dataset, moments = PendingFeaturization([str(a), str(b)], job, workers=2).result()
+    assert dataset.type_index is None and dataset.species_index is None
+    assert dataset.type_names == dataset.species_names == ("Ar", "Kr", "Xe")
+    assert dataset.type_counts.tolist() == [[2, 0, 1], [0, 1, 1], [0, 1, 0]]
+    assert dataset.species_counts.tolist() == [[2, 0, 1], [0, 1, 1], [0, 1, 0]]
+    serial = load_dataset([str(a), str(b)])
+    np.testing.assert_array_equal(dataset.type_counts, serial.type_counts)
+    assert moments.pair_count.tolist() == [1, 0, 2, 0, 1, 0]  # Ar-Ar, Ar-Xe twice, Kr-Xe
+
+
 def test_a_worker_error_is_the_first_bad_place(tmp_path, small_thresholds):
     good = "2\nenergy=-1\nAr 0 0 0\nAr 0 0 3.8\n"
     files = []

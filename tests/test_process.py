@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_cli_support import CUBIC, ORACLE
+from test_cli_support import CUBIC, DATA, ORACLE
 
 from fitcore.workers import cgroup_quota, usable_cpus
 
@@ -117,6 +117,25 @@ def test_workers_die_with_a_parent_killed_by_sigkill(slow_input, tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=60)
     assert wait_gone(workers, 5) == [], "workers outlived a parent killed by SIGKILL"
+
+
+@linux_only
+@pytest.mark.skipif(usable_cpus() < 2, reason="bootstrap refits run in worker processes only with 2 or more CPUs")
+def test_refit_workers_die_with_a_parent_killed_by_sigkill():
+    """The bootstrap's forked workers (fitcore/refits.py) on a small input, where the reader starts none."""
+    proc = subprocess.Popen([str(LJFIT), "fit", str(DATA / "s22x5" / "s22x5_dispersion.extxyz"), "--interactions",
+                             "inter-fragment", "--bootstrap", "1000000", "--seed", "1", "--format", "csv",
+                             "--threads", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(workers := children(proc.pid)) < 2:
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1]
+        time.sleep(0.05)
+    time.sleep(0.5)  # refitting
+    assert proc.poll() is None and len(wait_gone(workers, 0)) == 2
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert wait_gone(workers, 5) == [], "refit workers outlived a parent killed by SIGKILL"
 
 
 def test_o_onto_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path):

@@ -1,13 +1,19 @@
 """Cross-validation, bootstrap and test-set statistics (fitcore/validation.py, ljfit fit --cv/--bootstrap/--test)."""
+import csv
+import io
 import json
 
 import numpy as np
 import pytest
+from synth import random_dataset, true_theta, with_reference
 from test_cli_support import invoke
 
-from fitcore.fit import Start
+from fitcore.fit import Start, layout_for
+from fitcore.fitting import fit_dataset
+from fitcore.moments import compute_moments
 from fitcore.params import Layout
-from fitcore.validation import FrameRows, bootstrap, cross_validate
+from fitcore.spec import FitOptions, FitSpec, ModelOptions
+from fitcore.validation import FrameRows, ValidationOptions, bootstrap, cross_validate
 
 S22 = "tests/data/s22x5/s22x5_{}.extxyz"
 TRUE = np.array([0.0104, 3.40])  # Ar epsilon eV, sigma Å
@@ -33,7 +39,7 @@ def test_bootstrap_interval_covers_the_truth_at_about_the_nominal_rate():
     repeats, covered = 100, np.zeros(2)
     for _ in range(repeats):
         rows = dimer_rows(rng)
-        ci = bootstrap(rows, 100, rng, ["Ar.epsilon", "Ar.sigma"])[0]
+        ci = bootstrap(rows, 100, int(rng.integers(2**32)), ["Ar.epsilon", "Ar.sigma"])[0]
         covered += [ci["Ar.epsilon"][0] <= TRUE[0] <= ci["Ar.epsilon"][1], ci["Ar.sigma"][0] <= TRUE[1] <= ci["Ar.sigma"][1]]
     rate = covered / repeats
     assert np.all((rate >= 0.86) & (rate <= 1.0)), rate  # 95% nominal; 100 repeats: +-4.4% one sd at 0.95
@@ -86,3 +92,37 @@ def test_cli_cv_bootstrap_test_in_json():
 def test_cli_validation_errors(extra, message):
     result = invoke(["fit", S22.format("dispersion"), "--interactions", "inter-fragment", *extra], code=1)
     assert message in result.stderr and result.stdout == ""
+
+
+def test_cli_bootstrap_intervals_in_csv():
+    """--format csv: the old columns first, then ci95_lo,ci95_hi (in the output units; empty when fixed)."""
+    base = ["fit", S22.format("dispersion"), "--interactions", "inter-fragment", "--seed", "3", "--bootstrap", "30",
+            "--energy-unit", "kcal/mol", "--init", "H.epsilon=0.05", "--fix", "H.epsilon"]
+    text = invoke(base + ["--format", "csv"]).stdout
+    assert text.splitlines()[0] == "parameter,value,stderr,unit,flags,ci95_lo,ci95_hi"
+    rows = {row["parameter"]: row for row in csv.DictReader(io.StringIO(text))}
+    bootstrap = json.loads(invoke(base + ["--format", "json"]).stdout)["fit"]["validation"]["bootstrap"]
+    assert rows["H.epsilon"]["ci95_lo"] == rows["H.epsilon"]["ci95_hi"] == "" and "H.epsilon" not in bootstrap
+    assert set(bootstrap) == set(rows) - {"H.epsilon"}
+    for name, interval in bootstrap.items():
+        lo, hi = float(rows[name]["ci95_lo"]), float(rows[name]["ci95_hi"])
+        assert [lo, hi] == pytest.approx(interval["ci95"], rel=1e-11)
+        assert lo <= hi
+    plain = invoke(["fit", S22.format("dispersion"), "--interactions", "inter-fragment", "--format", "csv"]).stdout
+    assert plain.splitlines()[0] == "parameter,value,stderr,unit,flags"
+
+
+def test_cross_validation_fits_what_the_fixed_terms_leave(rng):
+    """A baseline (or Coulomb) energy is not the LJ terms': exact data are predicted exactly held out."""
+    dataset = random_dataset(rng, n_frames=12, pbc="full", length=10.0)
+    layout = layout_for(dataset.type_names, "lorentz-berthelot", "none", dataset.species_names, [])
+    dataset = with_reference(dataset, layout, true_theta(layout), 7.5, True)
+    baseline = rng.uniform(-1.0, 1.0, 12)
+    dataset = type(dataset)(**{**dataset.__dict__, "energies": dataset.energies + baseline, "baseline": baseline})
+    model = ModelOptions(cutoff=7.5, shift=True)
+    moments = compute_moments(dataset, model.scheme)
+    result = fit_dataset(dataset, moments, model, FitSpec(), FitOptions(),
+                         validation=ValidationOptions(cv=3, bootstrap=5, seed=1))
+    assert result.validation.cv_rmse < 1e-9
+    for name, (lo, hi) in result.validation.ci95.items():
+        assert hi - lo < 1e-8 * abs(hi)
