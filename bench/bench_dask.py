@@ -8,7 +8,7 @@
    and `--scheduler local:2` (which also starts and stops its cluster). Target: the running
    cluster at most 1.3x the local pipeline's wall time.
 2. A model of the Dask run, from the scheduler's task stream of one reduction: client start,
-   planning (byte ranges found on the workers), the map (per-task compute, the makespan), the
+   planning (each large file's head looked at on a worker), the map (per-task compute, the makespan), the
    scheduler's per-task overhead (from 2000 no-op tasks), and the gather (bytes and time), with
    the extrapolation to 64 workers and to 10^7 frames.
 """
@@ -76,7 +76,7 @@ def model(path: Path, client: distributed.Client, address: str) -> None:
         dataset, moments = pending.result()
         done = time.perf_counter()
     tasks = [t for t in stream.data if str(t["key"]).startswith("featurize_pieces")]
-    plans = [t for t in stream.data if str(t["key"]).startswith("frame_parts")]
+    plans = [t for t in stream.data if str(t["key"]).startswith("split_mode")]
     compute = [s["stop"] - s["start"] for t in tasks for s in t["startstops"] if s["action"] == "compute"]
     planning = [s["stop"] - s["start"] for t in plans for s in t["startstops"] if s["action"] == "compute"]
     first = min(s["start"] for t in tasks for s in t["startstops"] if s["action"] == "compute")
@@ -86,7 +86,7 @@ def model(path: Path, client: distributed.Client, address: str) -> None:
     workers = len(client.nthreads())
     n_frames = dataset.n_frames
     print(f"\nmodel of one reduction on {workers} workers: {n_frames} frames, {len(tasks)} tasks")
-    print(f"  client start + planning (wall)     {submitted - start:7.3f} s  (byte ranges: {sum(planning):.3f} s "
+    print(f"  client start + planning (wall)     {submitted - start:7.3f} s  (heads of large files: {sum(planning):.3f} s "
           f"of compute on a worker)")
     print(f"  map: per-task compute              {statistics.mean(compute):7.3f} s  mean of {len(compute)}, "
           f"{sum(compute):.3f} s in all")

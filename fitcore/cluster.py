@@ -2,8 +2,8 @@
 
 The tasks are those of the local pipeline (``fitcore.pipeline.featurize_pieces``): each reads its
 pieces of the input files on a worker, from a filesystem the workers share, and reduces them to
-pair moments. Large files are cut into frame-aligned byte ranges by tasks on the cluster too, so
-the client reads no input. Only the reduced pieces travel back (moments and per-frame values;
+pair moments. Large files are cut into byte ranges by size (a task on the cluster looks at each
+one's first 64 kB), and the workers find the frames of their ranges, so the client reads no input. Only the reduced pieces travel back (moments and per-frame values;
 no coordinates when the job asks for none), and the caller fits in its own process. The
 scheduler re-runs the tasks of a worker that is lost (up to ``distributed.scheduler.allowed-
 failures`` times per task).
@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from .dataset import Dataset
 from .errors import InputError
 from .moments import Moments
-from .pipeline import TASKS_PER_WORKER, Featurization, featurize_pieces, gather, plan, shares, to_split
+from .pipeline import (TASKS_PER_WORKER, Featurization, Task, TaskResult, featurize_pieces, gather, plan, settle,
+                       shares, to_split)
 
 INSTALL = "pip install 'ljfit[dask]' (the dask and distributed packages)"
 LOCAL = re.compile(r"local:(\d+)")
@@ -104,25 +105,24 @@ class ClusterFeaturization:
             raise
 
     def _submit(self, paths: list[str], n_tasks: int) -> list:
-        from .io.xyz import frame_parts
+        from .io.pieces import split_mode
         split = to_split(paths, n_tasks)
-        found = self.client.map(frame_parts, split, n_parts=n_tasks, pure=False)  # read on the workers
-        parts = dict(zip(split, self.client.gather(found)))
-        self.tasks = plan(paths, n_tasks, parts, n_shares=shares(self.job, n_tasks // TASKS_PER_WORKER))
+        found = self.client.map(split_mode, split, pure=False)  # the heads are read on the workers
+        modes = dict(zip(split, self.client.gather(found)))
+        self.tasks = plan(paths, n_tasks, modes, n_shares=shares(self.job, n_tasks // TASKS_PER_WORKER))
         return [self.client.submit(featurize_pieces, task.pieces, self.job, task.share, pure=False)
                 for task in self.tasks]
 
     def result(self) -> tuple[Dataset, Moments | None]:
-        try:
-            results, frames = [], 0
-            for future, task in zip(self.futures, self.tasks):  # in order: the first bad piece raises first
-                results.append(future.result())
-                frames += results[-1][0].n_frames if task.share[0] == 0 else 0
-                if self.progress is not None:
-                    self.progress(frames)
+        try:  # in order: the first bad piece raises first
+            results = settle(list(self.futures), self.tasks, self._rerun, self.job.data.read, self.progress)
         finally:
             self.close()
         return gather(results, self.tasks, self.job)
+
+    def _rerun(self, task: Task) -> TaskResult:
+        self.futures.append(self.client.submit(featurize_pieces, task.pieces, self.job, task.share, pure=False))
+        return self.futures[-1].result()
 
     def close(self) -> None:
         futures, self.futures = getattr(self, "futures", []), []

@@ -6,14 +6,14 @@ import numpy as np
 from ..dataset import Dataset
 from ..errors import InputError, where
 from ..units import energy_factor, length_factor
-from .framing import FilePart
 from .header import Frame, ReadOptions
 from .rows import parse_rows
 
 
-def assemble(buf: bytes, source: str, frames: list[Frame], options: ReadOptions,
-             part: FilePart | None = None) -> Dataset:
-    """The Dataset of ``frames`` (of ``buf``, all of file ``source`` or its ``part``), in eV and Å."""
+def assemble(buf: bytes, source: str, frames: list[Frame], options: ReadOptions, first_frame: int = 0,
+             single: bool | None = None) -> Dataset:
+    """The Dataset of ``frames`` (of ``buf``: all of file ``source``, or some of its frames from index
+    ``first_frame`` on, ``single`` saying whether they are the file's only frame), in eV and Å."""
     groups = _groups(frames)
     parts = [parse_rows(buf, source, group) for group in groups]
     to_angstrom = length_factor(options.length_unit)
@@ -41,9 +41,8 @@ def assemble(buf: bytes, source: str, frames: list[Frame], options: ReadOptions,
     skip = {"species", "pos", "forces", fragment_key, options.type_key}
     extra = _extra_columns(groups, parts, skip)
 
-    stem = "stdin" if source == "<stdin>" else Path(source).stem
-    first, in_file = (part.first_frame, part.frames_in_file) if part else (0, len(frames))
-    names = tuple(f.header.name if f.header.name is not None else (stem if in_file == 1 else f"{stem}:{first + k}")
+    single = len(frames) == 1 if single is None else single
+    names = tuple(f.header.name if f.header.name is not None else default_name(source, first_frame + k, single)
                   for k, f in enumerate(frames))
     return Dataset(
         positions=positions,
@@ -64,6 +63,12 @@ def assemble(buf: bytes, source: str, frames: list[Frame], options: ReadOptions,
         info=tuple(f.header.info for f in frames),
         extra=extra,
     )
+
+
+def default_name(source: str, index: int, single: bool) -> str:
+    """The name of a frame without a ``name=`` key: the file's stem, with ``:index`` unless it is the only one."""
+    stem = "stdin" if source == "<stdin>" else Path(source).stem
+    return stem if single else f"{stem}:{index}"
 
 
 def _groups(frames: list[Frame]) -> list[list[Frame]]:

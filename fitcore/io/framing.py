@@ -7,7 +7,6 @@ newline, built once. Nothing here parses a comment or an atom line.
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -15,8 +14,15 @@ import numpy as np
 
 from ..errors import InputError, where
 
-_NON_BLANK = re.compile(rb"\S")
+NON_BLANK = re.compile(rb"\S")
 BOM = b"\xef\xbb\xbf"  # a UTF-8 byte order mark, as some Windows editors write
+BINARY_HEAD = 65536  # a NUL byte in this many first bytes: a binary file
+
+
+def check_not_binary(head: bytes, source: str) -> None:
+    """InputError if the first BINARY_HEAD bytes of a file (``head``) hold a NUL byte."""
+    if b"\0" in head[:BINARY_HEAD]:
+        raise InputError(f"{source}: looks like a binary file, not XYZ text")
 
 
 class FrameSpan(NamedTuple):
@@ -29,25 +35,11 @@ class FrameSpan(NamedTuple):
     atoms_end: int
 
 
-@dataclass(frozen=True, kw_only=True)
-class FilePart:
-    """Whole frames of a file, ``start:end`` in bytes, for reading a large file in pieces."""
-    start: int
-    end: int
-    first_frame: int  # index in the file of the part's first frame
-    first_line: int  # line number of the part's first line
-    frames_in_file: int
-
-
-def read_bytes(path: str, part: FilePart | None = None) -> tuple[str, bytes]:
-    """The name to show for ``path`` (``-`` is stdin) and its bytes (of ``part`` only, if given)."""
+def read_bytes(path: str) -> tuple[str, bytes]:
+    """The name to show for ``path`` (``-`` is stdin) and its bytes."""
     if path == "-":
         return "<stdin>", sys.stdin.buffer.read()
     try:
-        if part is not None:
-            with open(path, "rb") as handle:
-                handle.seek(part.start)
-                return path, handle.read(part.end - part.start)
         return path, Path(path).read_bytes()
     except OSError as err:
         raise InputError(f"{path}: cannot read: {err.strerror or err}") from None
@@ -55,11 +47,10 @@ def read_bytes(path: str, part: FilePart | None = None) -> tuple[str, bytes]:
 
 def first_line(buf: bytes, source: str) -> bytes:
     """The first non-blank line, stripped; InputError for an empty or binary file."""
-    text = _NON_BLANK.search(buf)  # (strip() would copy the whole file)
+    text = NON_BLANK.search(buf)  # (strip() would copy the whole file)
     if text is None:
         raise InputError(f"{source}: file is empty")
-    if b"\0" in buf[:65536]:
-        raise InputError(f"{source}: looks like a binary file, not XYZ text")
+    check_not_binary(buf, source)
     end = buf.find(b"\n", text.start())
     first = buf[text.start():end if end >= 0 else len(buf)].strip()
     try:
@@ -69,11 +60,13 @@ def first_line(buf: bytes, source: str) -> bytes:
     return first
 
 
-def check_no_nul(buf: bytes, source: str, first_line_number: int) -> None:
-    """A NUL byte past the start (where first_line looks) would vanish from a label: damaged text."""
-    at = buf.find(b"\0")
+def check_no_nul(buf: bytes, source: str, first_line_number: int, start: int = 0, end: int | None = None) -> None:
+    """A NUL byte past the start (where first_line looks) would vanish from a label: damaged text.
+    ``buf[start:end]`` is looked at; ``first_line_number`` is the line at ``start``."""
+    end = len(buf) if end is None else end
+    at = buf.find(b"\0", start, end)
     if at >= 0:
-        line = first_line_number + buf.count(b"\n", 0, at)
+        line = first_line_number + buf.count(b"\n", start, at)
         raise InputError(f"{where(source, line)}: NUL byte in the text (a binary or damaged file?)")
 
 
@@ -87,11 +80,15 @@ def show(text: bytes, width: int = 40) -> str:
     return repr(shown if len(shown) <= width else shown[:width] + "...")
 
 
-class _LineIndex:
-    """Byte offsets of every newline, built only when a file has lines of unequal width."""
+class LineIndex:
+    """Byte offsets of every newline, built only when a file has lines of unequal width.
 
-    def __init__(self, buf: bytes):
-        self.buf = buf
+    ``complete`` False: ``buf`` is not the end of the file, so its lines end at its last newline
+    (``size``); what follows it is the start of a line still to be read."""
+
+    def __init__(self, buf: bytes, complete: bool = True):
+        self.buf, self.complete = buf, complete
+        self.size = len(buf) if complete else buf.rfind(b"\n") + 1
         self.newlines: np.ndarray | None = None
 
     def skip(self, start: int, count: int) -> int | None:
@@ -102,14 +99,14 @@ class _LineIndex:
         first = buf.find(b"\n", start)
         if first >= 0:
             end = start + count * (first + 1 - start)
-            if end <= len(buf) and buf[end - 1] == 10 and buf.count(b"\n", start, end) == count:
+            if end <= self.size and buf[end - 1] == 10 and buf.count(b"\n", start, end) == count:
                 return end
         if self.newlines is None:
-            self.newlines = np.flatnonzero(np.frombuffer(buf, np.uint8) == 10)
+            self.newlines = np.flatnonzero(np.frombuffer(buf, np.uint8, count=self.size) == 10)
         k = int(np.searchsorted(self.newlines, start)) + count - 1
         if k < len(self.newlines):
             return int(self.newlines[k]) + 1
-        unterminated = len(buf) > start and buf[-1] != 10
+        unterminated = self.complete and len(buf) > start and buf[-1] != 10
         return len(buf) if unterminated and k == len(self.newlines) else None
 
     def lines_left(self, start: int) -> int:
@@ -117,18 +114,26 @@ class _LineIndex:
         return rest.count(b"\n") + (1 if rest and not rest.endswith(b"\n") else 0)
 
 
-def walk(buf: bytes, source: str, first_line_number: int = 1) -> Iterator[FrameSpan]:
-    """Every frame of ``buf``, a file (or whole frames of one) with count lines; InputError naming the line."""
-    index = _LineIndex(buf)
-    pos, line = 0, first_line_number
-    previous = None
-    while pos < len(buf):
-        eol = buf.find(b"\n", pos)
-        eol = len(buf) if eol < 0 else eol
+def walk(buf: bytes, source: str, first_line_number: int = 1, start: int = 0, limit: int | None = None,
+         complete: bool = True, index: LineIndex | None = None,
+         previous: tuple[int, int] | None = None) -> Iterator[FrameSpan]:
+    """Every frame of ``buf``, a file (or whole frames of one) with count lines; InputError naming the line.
+
+    From offset ``start`` (a frame start, on line ``first_line_number``), frames that start before
+    ``limit``. ``complete`` False: ``buf`` ends after a whole line but is not the end of the file, so a
+    frame it does not hold whole (or blank space at its end) ends the walk, with no error.
+    ``previous``: (count line, atoms) of the frame before ``start``, for the hint of an error there."""
+    index = index or LineIndex(buf, complete)
+    size = index.size  # the end of the lines read whole
+    limit = size if limit is None else limit
+    pos, line = start, first_line_number
+    while pos < size and pos < limit:
+        eol = buf.find(b"\n", pos, size)
+        eol = size if eol < 0 else eol
         text = buf[pos:eol].strip()
         if not text:
-            if _NON_BLANK.search(buf, pos) is None:
-                break
+            if NON_BLANK.search(buf, pos) is None:
+                return
             raise InputError(f"{where(source, line)}: blank line where the atom count of a frame was expected")
         if not is_count(text):
             hint = ""
@@ -138,16 +143,20 @@ def walk(buf: bytes, source: str, first_line_number: int = 1) -> Iterator[FrameS
         n_atoms = int(text)
         if n_atoms == 0:
             raise InputError(f"{where(source, line)}: frame has 0 atoms")
-        if eol >= len(buf):
+        comment_end = buf.find(b"\n", eol + 1, size) if eol < size else -1
+        if comment_end < 0 and not complete:
+            return
+        if eol >= size:
             raise InputError(f"{where(source, line)}: file ends before the comment line of this frame")
-        comment_end = buf.find(b"\n", eol + 1)
-        comment_end = len(buf) if comment_end < 0 else comment_end
-        start = comment_end + 1
-        end = index.skip(start, n_atoms) if start <= len(buf) else None
+        comment_end = size if comment_end < 0 else comment_end
+        atoms = comment_end + 1
+        end = index.skip(atoms, n_atoms) if atoms <= size else None
         if end is None:
-            left = index.lines_left(min(start, len(buf)))
+            if not complete:
+                return
+            left = index.lines_left(min(atoms, size))
             raise InputError(f"{where(source, line)}: frame says {n_atoms} atoms but the file ends after {left} more lines")
-        yield FrameSpan(line=line, n_atoms=n_atoms, start=pos, comment_start=eol + 1, atoms_start=start, atoms_end=end)
+        yield FrameSpan(line=line, n_atoms=n_atoms, start=pos, comment_start=eol + 1, atoms_start=atoms, atoms_end=end)
         previous = (line, n_atoms)
         pos, line = end, line + n_atoms + 2
 
@@ -158,21 +167,3 @@ def headerless_span(buf: bytes) -> tuple[int, int, int]:
     start = buf.rfind(b"\n", 0, start) + 1
     n_atoms = buf[start:].rstrip().count(b"\n") + 1
     return buf.count(b"\n", 0, start) + 1, n_atoms, start
-
-
-def frame_parts(path: str, n_parts: int) -> list[FilePart]:
-    """Up to ``n_parts`` pieces of whole frames and similar size (one piece for headerless files)."""
-    source, buf = read_bytes(path)
-    first = first_line(buf, source)
-    if not is_count(first) or buf.startswith(BOM):
-        return [FilePart(start=0, end=len(buf), first_frame=0, first_line=1, frames_in_file=1)]
-    starts = [(span.start, span.line) for span in walk(buf, source)]
-    n = len(starts)
-    bounds = sorted({int(np.searchsorted([s for s, _ in starts], len(buf) * k / n_parts)) for k in range(n_parts)})
-    parts = []
-    for a, b in zip(bounds, bounds[1:] + [n]):
-        if a < b:
-            end = starts[b][0] if b < n else len(buf)
-            parts.append(FilePart(start=starts[a][0], end=end, first_frame=a, first_line=starts[a][1],
-                                  frames_in_file=n))
-    return parts
