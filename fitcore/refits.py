@@ -13,11 +13,13 @@ fitted parameters. They are fitcore.workers' processes: they die with this one h
 are killed when the run stops early. Elsewhere (no fork; spawn would import torch and scipy again in
 every worker, which costs more than the refits) the refits run here.
 
-When workers pay (measured, bench/bench_dimers.py and bench/README.md): starting a pool of W forked
-workers costs about POOL_START_SECONDS per worker on this project's loaded 2-core machine, and the
-parent then waits for the workers, so W workers save (1 - 1/W) of the serial time of the jobs they run.
-The first jobs run here for PROBE_SECONDS; from their mean time the rest is estimated, and handed to
-workers only if (1 - 1/W) of its serial time exceeds the pool's start-up cost.
+When workers pay (bench/bench_dimers.py, figures in bench/README.md): two forked workers took 96-100 ms
+from the fork to their first result beyond the refit itself (about 50 ms a worker, POOL_START_SECONDS) on
+this project's 2-core machine under load, and the parent only waits for them, so W workers save at most
+(1 - 1/W) of the serial time of the jobs they run (their CPU time, summed, equals the serial run's). The
+first jobs run here for PROBE_SECONDS; from their mean time the rest is estimated and handed to workers
+only if (1 - 1/W) of its serial time exceeds W x POOL_START_SECONDS: with 2 workers, when more than
+0.2 s of refits are left (about 40 refits of the 40 S22x5 dimers, 5 ms each).
 """
 import multiprocessing
 import sys
@@ -29,7 +31,7 @@ import numpy as np
 from .workers import start_pool, stop_pool
 
 PROBE_SECONDS = 0.05  # serial refits timed before deciding
-POOL_START_SECONDS = 0.03  # per forked worker, start to first result (measured: see the module docstring)
+POOL_START_SECONDS = 0.05  # per forked worker, start to first result (measured: see the module docstring)
 CHUNKS_PER_WORKER = 4  # job ranges per worker: balance against the per-task round trip
 
 

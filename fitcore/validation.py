@@ -292,8 +292,8 @@ def fold_stats(rows: FrameRows, fold: np.ndarray, thetas: np.ndarray) -> tuple[F
         test, train = np.flatnonzero(fold == f), np.flatnonzero(fold != f)
         err = rows.errors(theta, test)
         stats.append(FoldStats(rmse=_rms(err), mae=float(np.mean(np.abs(err))),
-                               train_rmse=_rms(rows.errors(theta, train)), n_test=len(test), force_rmse=rows.force_rmse(theta, test),
-                               train_force_rmse=rows.force_rmse(theta, train)))
+                               train_rmse=_rms(rows.errors(theta, train)), n_test=len(test),
+                               force_rmse=rows.force_rmse(theta, test), train_force_rmse=rows.force_rmse(theta, train)))
     return tuple(stats)
 
 

@@ -13,7 +13,8 @@ from fitcore.spec import FitOptions, FitSpec, ModelOptions
 from fitcore.validation import ValidationOptions
 
 S22 = "tests/data/s22x5/s22x5_dispersion.extxyz"
-can_fork = pytest.mark.skipif(not refits._can_fork(), reason="workers are forked (Linux only); else refits run serially")
+can_fork = pytest.mark.skipif(not refits._can_fork(),
+                              reason="workers are forked (Linux only); elsewhere refits run serially")
 
 
 @pytest.fixture

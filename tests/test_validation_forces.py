@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 from synth import random_dataset, true_theta, with_reference
-from test_cli_support import ORACLE, first_frames, invoke, truth, CUBIC
+from test_cli_support import CUBIC, ORACLE, first_frames, invoke, truth
 
 from fitcore.fit import Start, layout_for
 from fitcore.fitting import fit_dataset, targets_for
@@ -13,7 +13,7 @@ from fitcore.model import DirectEngine, coefficients
 from fitcore.moments import compute_moments
 from fitcore.problem import Weighting
 from fitcore.spec import FitOptions, FitSpec, ModelOptions
-from fitcore.validation import ValidationOptions, frame_rows
+from fitcore.validation import ValidationOptions, force_blocks, frame_rows
 
 MODEL = ModelOptions(cutoff=7.5, shift=True)
 FORCE_NOISE = 0.01  # eV/Å
@@ -48,6 +48,10 @@ def test_force_blocks_give_the_force_errors_of_the_direct_engine(noisy):
         expected = np.sqrt(np.mean((direct[atoms] - dataset.forces[atoms]) ** 2))
         assert rows.force_rmse(theta, frames) == pytest.approx(expected, rel=1e-9)
     assert rows.forces.matrix.shape[0] <= 24 * rows.raw.shape[1]  # at most k rows a frame
+    chunked = force_blocks(moments, targets, Weighting(forces=True), chunk=30)  # a few frames a chunk
+    np.testing.assert_allclose(chunked.matrix, rows.forces.matrix, rtol=1e-12,
+                               atol=1e-12 * np.abs(chunked.matrix).max())
+    np.testing.assert_array_equal(chunked.frame, rows.forces.frame)
 
 
 def test_refit_of_every_frame_once_is_the_fit_with_forces(noisy):
