@@ -90,8 +90,7 @@ def _write_outputs(config: RunConfig, report, energy_pred, dataset, reporter) ->
     if out.params:
         write_output(out.params, document_json(report.document), reporter)
     if out.residuals:
-        rows = prediction_report(dataset, energy_pred, config.units).rows
-        write_output(out.residuals, residuals_csv(rows), reporter)
+        write_output(out.residuals, residuals_csv(prediction_report(dataset, energy_pred, config.units)), reporter)
     if out.plot:
         from .plot import parity_plot
         parity_plot(out.plot, dataset, report.energy_ref, report.energy_pred, report.energy, report.energy_unit)

@@ -139,26 +139,25 @@ def _fit_tables(report) -> None:
 # ---------------------------------------------------------------- predict / residuals
 
 
-def residuals_csv(rows: list[list]) -> str:
-    from fitcore.report import PREDICTION_COLUMNS
-    return csv_text(list(PREDICTION_COLUMNS), rows)
+def residuals_csv(report) -> str:
+    """A PredictionReport's rows as CSV."""
+    return csv_text(list(report.columns), report.rows)
 
 
 def print_prediction(report, fmt: str) -> None:
-    from fitcore.report import PREDICTION_COLUMNS
     unit, b = report.units.energy, report.energy
     if fmt == "csv":
-        emit(residuals_csv(report.rows))
+        emit(residuals_csv(report))
     elif fmt == "json":
         from fitcore.report import stats_dict
-        emit(to_json({"unit": unit, "frames": [dict(zip(PREDICTION_COLUMNS, r)) for r in report.rows],
+        emit(to_json({"unit": unit, "frames": [dict(zip(report.columns, r)) for r in report.rows],
                       "statistics": stats_dict(b, unit) if b is not None else None}))
     else:
         from rich.table import Table
         console = _stdout_console()
         table = Table(title=f"Predicted energies ({unit})", title_justify="left")
-        for col in PREDICTION_COLUMNS:
-            table.add_column(col, justify="left" if col == "name" else "right")
+        for col in report.columns:  # fold, not an ellipsis, where the terminal is too narrow for every digit
+            table.add_column(col, justify="left" if col == "name" else "right", overflow="fold")
         for r in report.rows:
             table.add_row(r[0], str(r[1]), *(_fmt(v, 10) for v in r[2:]))
         console.print(table)

@@ -46,7 +46,7 @@ def atom_charges(dataset: Dataset, key: str | None, per_type: dict[str, float],
         if by_type is not None:
             _check_agree(dataset, values, by_type, column, per_type_source)
         return values
-    _check_present(dataset, by_type, f"a charge ({per_type_source} gives {', '.join(sorted(per_type))})")
+    _check_present(dataset, by_type, f"charge ({per_type_source} gives {', '.join(sorted(per_type))})")
     return by_type
 
 
@@ -58,10 +58,19 @@ def _by_type(dataset: Dataset, per_type: dict[str, float]) -> np.ndarray | None:
 
 
 def _check_present(dataset: Dataset, values: np.ndarray, what: str) -> None:
+    """An InputError naming the first atom without a charge, or its frame when the whole frame has none."""
     bad = np.flatnonzero(~np.isfinite(values))
-    if len(bad):
-        raise InputError(f"{dataset.atom_location(int(bad[0]))} has no {what}; every atom needs one when "
-                         f"some have charges")
+    if not len(bad):
+        return
+    atom = int(bad[0])
+    frame = int(np.searchsorted(dataset.frame_offsets, atom, side="right") - 1)
+    lo, hi = int(dataset.frame_offsets[frame]), int(dataset.frame_offsets[frame + 1])
+    if atom == lo and not np.isfinite(values[lo:hi]).any():
+        line = int(dataset.first_atom_line[frame]) - 1  # the frame's comment line
+        place = f"{dataset.sources[frame]}:{line}" if line > 0 else dataset.sources[frame]
+        raise InputError(f"{place}: frame {dataset.names[frame]} has no {what} but other frames do; every atom "
+                         f"needs a charge when some have one")
+    raise InputError(f"{dataset.atom_location(atom)} has no {what}; every atom needs one when some have charges")
 
 
 def _check_agree(dataset: Dataset, column: np.ndarray, by_type: np.ndarray, name: str, source: str) -> None:

@@ -83,7 +83,9 @@ def check_gathered(parts: list) -> None:
     have = [m is not None and m.coulomb is not None for _, m in parts]
     if any(have) and not all(have):
         lacking = parts[have.index(False)][0]
-        raise InputError(f"{lacking.sources[0]}: frame {lacking.names[0]} has no charges but other inputs do "
+        line = int(lacking.first_atom_line[0]) - 1  # the frame's comment line
+        place = f"{lacking.sources[0]}:{line}" if line > 0 else lacking.sources[0]
+        raise InputError(f"{place}: frame {lacking.names[0]} has no charges but other frames do "
                          f"(a charge column, or --charge for its types)")
     if all(have):
         warn_net_charge([(d, m.charges) for d, m in parts])
@@ -132,29 +134,27 @@ def pair_terms(pairs: PairSet, charges: np.ndarray, methods: np.ndarray, g: np.n
                n_atoms: int, atom0: int, with_forces: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """Pair energies summed per frame [n_frames of the chunk] and pair forces [n_atoms, 3], e^2/Å.
 
-    charges [atoms of the dataset] e; methods [chunk frames]; g [chunk frames] 1/Å (EWALD frames);
-    pairs of frames frame0 ...; their atoms start at atom0."""
+    charges [atoms of the dataset] e; methods [chunk frames]; g [chunk frames] 1/Å (EWALD frames; 0 in the
+    others, where erfc(0 r) = 1 leaves the plain q_i q_j / r); pairs of frames frame0 ...; their atoms start
+    at atom0. Pairs with an uncharged atom, or in frames without a Coulomb term, are left out."""
     from scipy.special import erfc
     local = pairs.frame - frame0
-    method = methods[local]
-    keep = method != NONE
     qq = charges[pairs.first] * charges[pairs.second]
-    r = pairs.distance
-    ewald = method == EWALD
-    gr = np.where(ewald, g[local], 0.0) * r
-    screen = np.where(ewald, erfc(gr), 1.0)
-    energy = np.where(keep, qq * screen / r, 0.0)
-    per_frame = np.bincount(local, weights=energy, minlength=len(methods))
+    keep = np.flatnonzero((qq != 0) & (methods[local] != NONE))
+    local, qq, r = local[keep], qq[keep], pairs.distance[keep]
+    gr = g[local] * r
+    screen = erfc(gr)
+    per_frame = np.bincount(local, weights=qq * screen / r, minlength=len(methods))
     if not with_forces:
         return per_frame, None
     # force on j along d = r_j - r_i: q_i q_j (erfc(g r) / r + 2 g / sqrt(pi) exp(-g^2 r^2)) / r^2
-    slope = screen / r + np.where(ewald, 2 * g[local] / np.sqrt(np.pi) * np.exp(-gr * gr), 0.0)
-    scale = np.where(keep, qq * slope / (r * r), 0.0)
+    scale = qq * (screen / r + 2 / np.sqrt(np.pi) * g[local] * np.exp(-gr * gr)) / (r * r)
+    first, second, vector = pairs.first[keep] - atom0, pairs.second[keep] - atom0, pairs.vector[keep]
     forces = np.zeros((n_atoms, 3))
     for axis in range(3):
-        per_pair = scale * pairs.vector[:, axis]
-        forces[:, axis] = (np.bincount(pairs.second - atom0, weights=per_pair, minlength=n_atoms)
-                           - np.bincount(pairs.first - atom0, weights=per_pair, minlength=n_atoms))
+        per_pair = scale * vector[:, axis]
+        forces[:, axis] = (np.bincount(second, weights=per_pair, minlength=n_atoms)
+                           - np.bincount(first, weights=per_pair, minlength=n_atoms))
     return per_frame, forces
 
 
@@ -170,45 +170,50 @@ def channels(charges: np.ndarray, fragments: np.ndarray | None) -> tuple[np.ndar
 def kspace_terms(dataset: Dataset, frames: np.ndarray, charges: np.ndarray, cutoff: float, accuracy: float,
                  fragments_apart: bool, with_forces: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """g [len(frames)], and the k-space, self, background and slab energies [len(frames)] e^2/Å and their
-    forces [atoms of those frames, 3] (in frame order) of the Ewald frames ``frames`` of ``dataset``."""
+    forces [atoms of those frames, 3] (in frame order) of the Ewald frames ``frames`` of ``dataset``.
+
+    Frames of one atom count go to ``ewald.kspace`` together (those of one channel count, with fragments)."""
     offsets = dataset.frame_offsets
     counts = dataset.atoms_per_frame[frames]
-    sum_q2 = np.array([np.sum(charges[offsets[k]:offsets[k + 1]] ** 2) for k in frames])
     cells = slab_cells(dataset.cells[frames], dataset.pbc[frames])
-    g, kmax = ewald_parameters(counts.astype(float), np.maximum(sum_q2, 1e-300), cells, cutoff, accuracy,
-                               COULOMB_CONSTANT)
-    energies = np.zeros(len(frames))
-    forces = [np.zeros((c, 3)) for c in counts] if with_forces else None
-    groups: dict[tuple[int, int], list[int]] = {}
-    chans = []
-    for pos, k in enumerate(frames):
-        lo, hi = offsets[k], offsets[k + 1]
-        frag = dataset.fragments[lo:hi] if fragments_apart else None
-        chans.append(channels(charges[lo:hi], frag))
-        groups.setdefault((hi - lo, len(chans[-1][1])), []).append(pos)
-    for (n_atoms, n_channels), members in groups.items():
-        members = np.array(members)
-        if n_atoms == 0 or not np.any(sum_q2[members] > 0):
-            continue
-        sel = frames[members]
-        positions = np.stack([dataset.positions[offsets[k]:offsets[k + 1]] for k in sel])
-        q = np.stack([chans[p][0] for p in members])
-        weights = chans[members[0]][1]
-        e, f = kspace(positions, q, weights, cells[members], g[members], kmax[members], with_forces)
-        slab = ~dataset.pbc[sel].all(axis=1)
-        if slab.any():
-            es, fs = slab_correction(positions[slab], q[slab], weights, cells[members][slab], dataset.pbc[sel][slab],
-                                     with_forces)
-            e[slab] += es
+    g, energies = np.zeros(len(frames)), np.zeros(len(frames))
+    rows = np.concatenate([[0], np.cumsum(counts)])  # each frame's first row of the forces
+    forces = np.zeros((rows[-1], 3)) if with_forces else None
+    for n_atoms in np.unique(counts[counts > 0]):
+        members = np.flatnonzero(counts == n_atoms)
+        atoms = offsets[frames[members]][:, None] + np.arange(n_atoms)  # [frames, n_atoms]
+        sum_q2 = np.sum(charges[atoms] ** 2, axis=1)
+        g[members], kmax = ewald_parameters(np.full(len(members), float(n_atoms)), np.maximum(sum_q2, 1e-300),
+                                            cells[members], cutoff, accuracy, COULOMB_CONSTANT)
+        charged = sum_q2 > 0  # a frame without charges has no Coulomb energy
+        members, atoms, kmax = members[charged], atoms[charged], kmax[charged]
+        fragments = dataset.fragments[atoms] if fragments_apart else None
+        for part, q, weights in _channel_groups(charges[atoms], fragments):
+            sel, positions, pbc = members[part], dataset.positions[atoms[part]], dataset.pbc[frames[members[part]]]
+            e, f = kspace(positions, q, weights, cells[sel], g[sel], kmax[part], with_forces)
+            slab = ~pbc.all(axis=1)
+            if slab.any():
+                es, fs = slab_correction(positions[slab], q[slab], weights, cells[sel][slab], pbc[slab], with_forces)
+                e[slab] += es
+                if with_forces:
+                    f[slab] += fs
+            energies[sel] = e
             if with_forces:
-                f[slab] += fs
-        e[sum_q2[members] == 0] = 0.0
-        energies[members] = e
-        if with_forces:
-            for p, fp in zip(members, f):
-                forces[p] = fp
-    stacked = np.concatenate(forces) if with_forces and len(forces) else (np.zeros((0, 3)) if with_forces else None)
-    return g, energies, stacked
+                forces[rows[sel][:, None] + np.arange(n_atoms)] = f
+    return g, energies, forces
+
+
+def _channel_groups(charges: np.ndarray, fragments: np.ndarray | None):
+    """(frames, channels [frames, C, N], weights [C]) for the frames of charges [frames, N] that have the
+    same channels (``channels``): all of them at once without fragments, else by channel count."""
+    if fragments is None:
+        yield np.arange(len(charges)), charges[:, None, :], np.ones(1)
+        return
+    chans = [channels(q, f) for q, f in zip(charges, fragments)]
+    counts = np.array([len(w) for _, w in chans])
+    for count in np.unique(counts):
+        part = np.flatnonzero(counts == count)
+        yield part, np.stack([chans[k][0] for k in part]), chans[part[0]][1]
 
 
 def coulomb_chunk(pairs: PairSet, dataset: Dataset, charges: np.ndarray, methods: np.ndarray, cutoff: float | None,

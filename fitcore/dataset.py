@@ -182,8 +182,8 @@ def _concat_baseline(datasets: list[Dataset]) -> np.ndarray | None:
 
 
 def _concat_extra(datasets: list[Dataset]) -> dict:
-    """Per-atom columns that all inputs have with the same shape; real columns that only some have
-    (charges, say) are kept with NaN for the atoms of the others, so that a check can name them."""
+    """Per-atom columns that all inputs have with the same shape; numeric columns that only some have
+    (charges, say) are kept as float with NaN for the atoms of the others, so that a check can name them."""
     out = {}
     for key in sorted(set().union(*(d.extra for d in datasets))):
         have = [d.extra[key] for d in datasets if key in d.extra]
@@ -191,7 +191,7 @@ def _concat_extra(datasets: list[Dataset]) -> dict:
             continue
         if len(have) == len(datasets):
             out[key] = np.concatenate(have)
-        elif all(v.dtype.kind == "f" for v in have):
-            out[key] = np.concatenate([d.extra[key] if key in d.extra else np.full((d.n_atoms,) + have[0].shape[1:],
-                                                                                   np.nan) for d in datasets])
+        elif all(v.dtype.kind in "fi" for v in have):
+            out[key] = np.concatenate([d.extra[key].astype(float) if key in d.extra else
+                                       np.full((d.n_atoms,) + have[0].shape[1:], np.nan) for d in datasets])
     return out

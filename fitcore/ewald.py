@@ -48,7 +48,9 @@ with the weights.
 import numpy as np
 
 SLAB_FACTOR = 3.0  # LAMMPS' kspace_modify slab 3.0
-BATCH_FRAMES = 16  # frames whose cheap per-frame set-up (phases, k vectors, factors) is done together
+SPLIT_GAIN = 0.08  # least share of the products a split of the columns (one more group) must save
+PLAN_FRAMES = 64  # frames of the same k ranges whose columns are found together
+BATCH_BYTES = 2 << 20  # work arrays of the frames whose phases and factors are computed together
 CHUNK_BYTES = 2 << 20  # at most the (k, l) factors of one product over atoms (the L2 cache of a core or two)
 
 
@@ -87,27 +89,49 @@ def kspace(positions: np.ndarray, charges: np.ndarray, weights: np.ndarray, cell
 
     positions [n, N, 3] Å, charges [n, C, N] e (C channels), weights [C], cells [n, 3, 3] Å,
     g [n], kmax [n] 1/Å. Energies and forces are in e^2/Å; the caller multiplies by k_e.
-    Frames with the same (h, k, l) ranges go through in batches of at most BATCH_FRAMES, sorted by size
-    so that a batch's k vectors (the union of its frames') are those of each frame or few more.
+    Frames with the same (h, k, l) ranges, sorted by size, share their columns in groups of PLAN_FRAMES
+    (the union of the group's frames': those of each frame or few more) and go through in batches of
+    about BATCH_BYTES of work arrays.
     """
     n = len(positions)
     energies = np.zeros(n)
     forces = np.zeros(positions.shape) if with_forces else None
+    # atoms without charge (in every channel) add nothing to S(k) and feel no k-space force: the sums run
+    # over the charged atoms of each frame, first in ``atoms``, padded with uncharged ones to a batch's count
+    charged = np.any(charges != 0, axis=1)  # [n, N]
+    n_charged = charged.sum(axis=1)
+    atoms = np.argsort(~charged, axis=1, kind="stable")  # [n, N]
+    positions = np.take_along_axis(positions, atoms[:, :, None], axis=1)
+    full_charges, charges = charges, np.take_along_axis(charges, atoms[:, None, :], axis=2)
+    inverse = np.linalg.inv(cells)  # [n, 3, 3]
+    recip = 2 * np.pi * np.swapaxes(inverse, 1, 2)  # rows: reciprocal vectors b_d
+    metric = recip @ np.swapaxes(recip, 1, 2)  # [n, 3, 3]: |k|^2 = m G m for m = (h, k, l)
+    volume = np.abs(np.linalg.det(cells))
     ranges = np.floor(kmax[:, None] * np.linalg.norm(cells, axis=2) / (2 * np.pi)).astype(np.int64)  # [n, 3]
-    order = np.lexsort((kmax * np.abs(np.linalg.det(cells)) ** (1 / 3), *ranges.T[::-1]))
+    order = np.lexsort((kmax * volume ** (1 / 3), *ranges.T[::-1]))
     start = 0
     while start < n:
-        same = np.all(ranges[order[start:start + BATCH_FRAMES]] == ranges[order[start]], axis=1)
-        batch = order[start:start + (len(same) if same.all() else int(np.argmin(same)))]
-        e, f = _kspace_batch(positions[batch], charges[batch], weights, cells[batch], g[batch], kmax[batch],
-                             ranges[order[start]], with_forces)
-        energies[batch] = e
-        if with_forces:
-            forces[batch] = f
-        start += len(batch)
-    volume = np.abs(np.linalg.det(cells))
-    total = charges.sum(axis=2)  # [n, C]
-    energies -= g / np.sqrt(np.pi) * np.einsum("c,ncj->n", weights, charges ** 2)
+        same = np.all(ranges[order[start:start + PLAN_FRAMES]] == ranges[order[start]], axis=1)
+        group = order[start:start + (len(same) if same.all() else int(np.argmin(same)))]
+        start += len(group)
+        span, n_atoms = ranges[group[0]], int(n_charged[group].max())
+        if n_atoms == 0:
+            continue
+        groups = _columns(metric[group], kmax[group], span)
+        n_rows = groups[0][2]
+        per_frame = 8 * n_atoms * (2 * (n_rows + span[1] + span[2] + 2) + 2 * charges.shape[1] * n_rows) \
+            + 64 * charges.shape[1] * sum(rows * len(ks) for ks, _, rows in groups)  # phases, rows, sums: bytes
+        step = max(1, BATCH_BYTES // per_frame)
+        for b0 in range(0, len(group), step):
+            batch = group[b0:b0 + step]
+            frac = positions[batch, :n_atoms] @ inverse[batch]
+            e, f = _kspace_batch(frac, charges[batch, :, :n_atoms], weights, recip[batch], metric[batch], g[batch],
+                                 kmax[batch], span, groups, with_forces)
+            energies[batch] = e / volume[batch]
+            if with_forces:
+                forces[batch[:, None], atoms[batch, :n_atoms]] = f / volume[batch, None, None]
+    total = full_charges.sum(axis=2)  # [n, C]
+    energies -= g / np.sqrt(np.pi) * np.einsum("c,ncj->n", weights, full_charges ** 2)
     energies -= np.pi / (2 * volume * g ** 2) * (total ** 2 @ weights)
     return energies, forces
 
@@ -130,46 +154,39 @@ FORCE_SIGNS = np.array([[[[u_i, u_r, t * u_r, -t * u_i], [s * u_r, -s * u_i, -s 
 DIRECTION_SIGNS = np.array([[s, t, 1] for s, t in SIGNS], dtype=float)  # [sign, d]
 
 
-def _kspace_batch(positions, charges, weights, cells, g, kmax, span, with_forces):
-    """E_recip [b] and forces [b, N, 3] (e^2/Å) of a batch of frames with the same atom count and (h, k, l)
-    ranges ``span`` (|h| <= span0, |k| <= span1, 0 <= l <= span2), in the layout above."""
-    b, n_atoms = positions.shape[:2]
-    inverse = np.linalg.inv(cells)  # [b, 3, 3]
-    recip = 2 * np.pi * np.swapaxes(inverse, 1, 2)  # rows: reciprocal vectors b_d
-    metric = recip @ np.swapaxes(recip, 1, 2)  # [b, 3, 3]: |k|^2 = m G m for m = (h, k, l)
-    volume = np.abs(np.linalg.det(cells))
-    frac = positions @ inverse  # [b, N, 3]
-    ks, ls, n_rows = _columns(metric, kmax, span)
-    e1 = _powers(frac[:, :, 0], n_rows - 1)  # [b, cos/sin, rows, N]
-    e2 = _powers(frac[:, :, 1], span[1])
-    e3 = _powers(frac[:, :, 2], span[2])
+def _kspace_batch(frac, charges, weights, recip, metric, g, kmax, span, groups, with_forces):
+    """V E_recip [b] and V times the forces [b, N, 3] (e^2/Å, V the cell volume) of a batch of frames with the
+    same atom count and (h, k, l) ranges ``span`` (|h| <= span0, |k| <= span1, 0 <= l <= span2), in the layout
+    above. frac [b, N, 3] fractional coordinates, recip [b, 3, 3] reciprocal vectors (rows), metric [b, 3, 3],
+    ``groups``: (ks, ls, rows) of each group of columns (``_columns``), each group with its own rows."""
+    b, n_atoms = frac.shape[:2]
+    e1, e2, e3 = _powers(frac, (max(rows for _, _, rows in groups) - 1, span[1], span[2]))  # [b, cos/sin, m, N]
     rows = (np.swapaxes(e1, 1, 2)[:, :, :, None, :] * charges[:, None, None, :, :]).reshape(b, -1, n_atoms)
-    pieces = -(-32 * len(ks) * n_atoms // CHUNK_BYTES)  # products over atoms, their column factors in cache
-    chunk = -(-n_atoms // pieces)
-    sums = np.empty((b, rows.shape[1], 4 * len(ks)))  # q e1^h (h, cos/sin, channel) by column factors
-    for i in range(b):
-        np.matmul(rows[i, :, :chunk], _column_factors(e2[i, :, :, :chunk], e3[i, :, :, :chunk], ks, ls).T,
-                  out=sums[i])
-        for a0 in range(chunk, n_atoms, chunk):
-            atoms = slice(a0, a0 + chunk)
-            sums[i] += rows[i, :, atoms] @ _column_factors(e2[i, :, :, atoms], e3[i, :, :, atoms], ks, ls).T
-    sums = sums.reshape(b, n_rows, 2, charges.shape[1], 4, len(ks))  # (h, x, channel, y, column)
-    factors = _factors(metric, g, kmax, ks, ls, n_rows)  # [4 signs, b, rows, columns]
-    if factors.shape[0] == 1:  # the four signs have one factor: the cross terms of |S|^2 cancel in the sum
-        power = 4 * np.einsum("brxcyn,brxcyn->bcrn", sums, sums)
-        energies = np.einsum("c,bcrn,brn->b", weights, power, factors[0])
-    else:
-        s = np.einsum("kxy,brxcyn->kbrcn", STRUCTURE_SIGNS, sums)  # [(sign, Re/Im), b, rows, C, columns]
-        power = (s[0::2] ** 2 + s[1::2] ** 2)
-        energies = np.einsum("c,kbrcn,kbrn->b", weights, power, factors)
-    energies /= volume
-    if not with_forces:
-        return energies, None
-    forces = np.zeros(positions.shape)
-    for i in range(b):
-        grad = _kspace_gradient(sums[i], factors[:, i], e1[i], e2[i], e3[i], ks, ls, chunk)  # [N, 3, C]
-        along = np.einsum("jdc,cj,c->jd", grad, charges[i], weights)  # components along b_d
-        forces[i] = 2 * along @ recip[i] / volume[i]
+    energies, forces = np.zeros(b), (np.zeros(frac.shape) if with_forces else None)
+    for ks, ls, n_rows in groups:
+        pieces = -(-32 * len(ks) * n_atoms // CHUNK_BYTES)  # products over atoms, their column factors in cache
+        chunk = -(-n_atoms // pieces)
+        group_rows = rows[:, :n_rows * 2 * charges.shape[1]]
+        sums = np.empty((b, group_rows.shape[1], 4 * len(ks)))  # q e1^h (h, cos/sin, channel) by column factors
+        for i in range(b):
+            np.matmul(group_rows[i, :, :chunk], _column_factors(e2[i, :, :, :chunk], e3[i, :, :, :chunk], ks, ls).T,
+                      out=sums[i])
+            for a0 in range(chunk, n_atoms, chunk):
+                atoms = slice(a0, a0 + chunk)
+                sums[i] += group_rows[i, :, atoms] @ _column_factors(e2[i, :, :, atoms], e3[i, :, :, atoms], ks, ls).T
+        sums = sums.reshape(b, n_rows, 2, charges.shape[1], 4, len(ks))  # (h, x, channel, y, column)
+        factors = _factors(metric, g, kmax, ks, ls, n_rows)  # [4 signs, b, rows, columns]
+        if factors.shape[0] == 1:  # the four signs have one factor: the cross terms of |S|^2 cancel in the sum
+            power = 4 * np.einsum("brxcyn,brxcyn->bcrn", sums, sums)
+            energies += np.einsum("c,bcrn,brn->b", weights, power, factors[0])
+        else:
+            s = np.einsum("kxy,brxcyn->kbrcn", STRUCTURE_SIGNS, sums)  # [(sign, Re/Im), b, rows, C, columns]
+            power = (s[0::2] ** 2 + s[1::2] ** 2)
+            energies += np.einsum("c,kbrcn,kbrn->b", weights, power, factors)
+        for i in range(b if with_forces else 0):
+            grad = _kspace_gradient(sums[i], factors[:, i], e1[i, :, :n_rows], e2[i], e3[i], ks, ls, chunk)
+            along = np.einsum("jdc,cj,c->jd", grad, charges[i], weights)  # [N, 3] components along b_d
+            forces[i] += 2 * along @ recip[i]
     return energies, forces
 
 
@@ -197,13 +214,15 @@ def _kspace_gradient(sums, factors, e1, e2, e3, ks, ls, chunk):
     return grad
 
 
-def _columns(metric: np.ndarray, kmax: np.ndarray, span: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """The columns (k, l), k >= 0 and l >= 0, of which some (+-h, +-k, l) lies in a frame's sphere |k| <= kmax:
-    [columns] each, and the rows they need (largest |h| inside, plus one).
+def _columns(metric: np.ndarray, kmax: np.ndarray, span: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """The columns (k, l), k >= 0 and l >= 0, of which some (+-h, +-k, l) lies in a frame's sphere |k| <= kmax,
+    in up to three groups by the rows they need: (ks, ls, rows) per group, rows = the largest |h| inside plus one.
+    A group of columns near the sphere's rim needs fewer rows: splits that save at least SPLIT_GAIN of the
+    products (rows times columns) are taken.
 
     metric [b, 3, 3] 1/Å^2, kmax [b]: for given (k, l), |k|^2 <= kmax^2 is a quadratic inequality in h."""
     ks, ls = (a.ravel() for a in np.meshgrid(np.arange(span[1] + 1), np.arange(span[2] + 1), indexing="ij"))
-    found, need = np.zeros(len(ks), bool), 0
+    need = np.full(len(ks), -1)
     for t in (1, -1):
         a = metric[:, 0, 0, None]
         b = metric[:, 0, 1, None] * (t * ks) + metric[:, 0, 2, None] * ls
@@ -212,39 +231,49 @@ def _columns(metric: np.ndarray, kmax: np.ndarray, span: np.ndarray) -> tuple[np
         root = np.sqrt(np.maximum(disc, 0.0))
         lo, hi = np.ceil((-b - root) / a - 1e-9), np.floor((-b + root) / a + 1e-9)
         inside = (disc >= 0) & (lo <= hi)  # [b, columns]
-        found |= inside.any(axis=0)
-        need = max(need, np.where(inside, np.maximum(np.abs(lo), np.abs(hi)), 0).max())
-    return ks[found], ls[found], int(min(need, span[0])) + 1
+        need = np.maximum(need, np.where(inside, np.maximum(np.abs(lo), np.abs(hi)), -1).max(axis=0))
+    order = np.argsort(-need, kind="stable")[:np.count_nonzero(need >= 0)]
+    ks, ls, rows = ks[order], ls[order], np.minimum(need[order], span[0]) + 1  # rows needed, descending
+    n = len(ks)
+    cuts = [0, n]
+    for _ in range(2):  # the split that saves most, within the group it splits
+        best, where = 0, None
+        for g0, g1 in zip(cuts[:-1], cuts[1:]):
+            split = np.arange(g0 + 1, g1)
+            saved = (rows[g0] - rows[split]) * (g1 - split)
+            if len(split) and saved.max() > best:
+                best, where = saved.max(), int(split[np.argmax(saved)])
+        if where is None or best < SPLIT_GAIN * np.sum(rows[0] * n):
+            break
+        cuts = sorted(cuts + [where])
+    return [(ks[g0:g1], ls[g0:g1], int(rows[g0])) for g0, g1 in zip(cuts[:-1], cuts[1:])]
 
 
-def _powers(turns: np.ndarray, last: int) -> np.ndarray:
-    """cos and sin of 2 pi m s for m = 0 .. last: [b, 2, last + 1, N], from turns s [b, N].
+def _powers(frac: np.ndarray, last: tuple[int, int, int]) -> tuple[np.ndarray, ...]:
+    """cos and sin of 2 pi m s_d for m = 0 .. last[d], d = 0, 1, 2: three arrays [b, 2, last[d] + 1, N], from
+    fractional coordinates frac [b, N, 3].
 
     exp(2 pi i m s) by doubling (each block the one before times z^size, z^size by squaring): log2 steps,
     rounding error ~ 1e-16 per step."""
-    z = np.exp(2j * np.pi * turns)
-    out = np.empty((turns.shape[0], last + 1, turns.shape[1]), complex)
-    out[:, 0] = 1.0
+    z = np.exp(2j * np.pi * np.swapaxes(frac, 1, 2))  # [b, 3, N]
+    count = max(last) + 1
+    out = np.empty((frac.shape[0], 3, count, frac.shape[1]), complex)
+    out[:, :, 0] = 1.0
     size = 1
-    while size <= last:
-        step = min(size, last + 1 - size)
-        np.multiply(out[:, :step], z[:, None, :], out=out[:, size:size + step])
+    while size < count:
+        step = min(size, count - size)
+        np.multiply(out[:, :, :step], z[:, :, None, :], out=out[:, :, size:size + step])
         size *= 2
         z = z * z
-    return np.stack([out.real, out.imag], axis=1)
+    parts = np.stack([out.real, out.imag], axis=2)  # [b, 3, cos/sin, m, N]
+    return tuple(parts[:, d, :, :m + 1] for d, m in enumerate(last))
 
 
 def _column_factors(e2: np.ndarray, e3: np.ndarray, ks: np.ndarray, ls: np.ndarray) -> np.ndarray:
     """[4 columns, N]: c u, c v, d u, d v of each column (k, l) (c + i d = e2^k, u + i v = e3^l), for the atoms
     of e2 [2, K, N] and e3 [2, L, N] (cos, sin)."""
-    c, d = np.take(e2[0], ks, axis=0), np.take(e2[1], ks, axis=0)
-    u, v = np.take(e3[0], ls, axis=0), np.take(e3[1], ls, axis=0)
-    out = np.empty((4, len(ks), e2.shape[2]))
-    np.multiply(c, u, out=out[0])
-    np.multiply(c, v, out=out[1])
-    np.multiply(d, u, out=out[2])
-    np.multiply(d, v, out=out[3])
-    return out.reshape(4 * len(ks), -1)
+    cd, uv = np.take(e2, ks, axis=1), np.take(e3, ls, axis=1)  # [2, columns, N]
+    return (cd[:, None] * uv[None, :]).reshape(4 * len(ks), -1)
 
 
 def _factors(metric, g, kmax, ks, ls, n_rows) -> np.ndarray:

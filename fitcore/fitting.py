@@ -32,6 +32,19 @@ def fixed_terms(dataset: Dataset, moments: Moments | None) -> tuple[np.ndarray |
     return energies, forces
 
 
+def warn_frames_without_forces(dataset: Dataset) -> None:
+    """A warning naming the first frame without reference forces when others have them: the fit uses
+    the energies of such frames only."""
+    without = np.flatnonzero(~dataset.has_forces & (dataset.atoms_per_frame > 0))
+    if not len(without):
+        return
+    k = int(without[0])
+    line = int(dataset.first_atom_line[k]) - 1  # the frame's comment line
+    place = f"{dataset.sources[k]}:{line}" if line > 0 else dataset.sources[k]
+    warnings.warn(LjfitWarning(f"--forces: {len(without)} of {dataset.n_frames} frames carry no forces (the first: "
+                               f"frame {dataset.names[k]}, {place}); only their energies are fitted"), stacklevel=3)
+
+
 def targets_for(dataset: Dataset, layout: Layout, with_forces: bool, moments: Moments | None = None) -> Targets:
     fixed_energies, fixed_forces = fixed_terms(dataset, moments)
     return Targets(energies=dataset.energies, weights=dataset.weights, n_atoms=dataset.atoms_per_frame.astype(float),
@@ -47,6 +60,8 @@ def fit_dataset(dataset: Dataset, moments: Moments, model: ModelOptions, spec: F
     mixing = canonical_mixing(spec.mixing or model.pair_form.default_mixing)
     if spec.forces and (dataset.forces is None or not dataset.has_forces.any()):
         raise InputError("--forces: no frame carries forces (a forces:R:3 column)")
+    if spec.forces:
+        warn_frames_without_forces(dataset)
     mentioned = list(spec.init) + list(spec.fixed) + list(spec.bounds)
     layout = layout_for(dataset.type_names, mixing, spec.offset, dataset.species_names, mentioned, spec.init_params)
     layout = replace(layout, form=model.pair_form)

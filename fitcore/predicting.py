@@ -1,4 +1,10 @@
-"""The predict job: a params file's parameters applied to a dataset (energies, and forces if asked)."""
+"""The predict job: a params file's parameters applied to a dataset (energies, and forces if asked).
+
+The predicted energy of a frame is the sum of its parts: what the parameters give (LJ pair terms,
+tail and offsets), the fixed-charge Coulomb term and the baseline (the last two fixed, computed once).
+"""
+from dataclasses import dataclass
+
 import numpy as np
 
 from .dataset import Dataset
@@ -9,9 +15,25 @@ from .params import LJParams
 from .spec import ModelOptions
 
 
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Prediction:
+    energies: np.ndarray  # [n_frames] eV, the total: lj + coulomb + baseline
+    lj: np.ndarray  # [n_frames] eV, what the parameters give: LJ pair terms, tail and offsets
+    coulomb: np.ndarray | None  # [n_frames] eV, the fixed-charge Coulomb term; None without charges
+    baseline: np.ndarray | None  # [n_frames] eV, the baseline added back; None without one
+    forces: np.ndarray | None  # [n_atoms, 3] eV/Å, total (LJ + Coulomb); None unless asked for
+
+
 def predict_dataset(dataset: Dataset, moments: Moments | None, params: LJParams, model: ModelOptions,
                     with_forces: bool, source: str = "the parameters") -> tuple[np.ndarray, np.ndarray | None]:
     """Energies [n_frames] eV and forces [n_atoms, 3] eV/Å (or None) from ``params`` (read from ``source``)."""
+    prediction = predict_parts(dataset, moments, params, model, with_forces, source)
+    return prediction.energies, prediction.forces
+
+
+def predict_parts(dataset: Dataset, moments: Moments | None, params: LJParams, model: ModelOptions,
+                  with_forces: bool, source: str = "the parameters") -> Prediction:
+    """The prediction of ``params`` (read from ``source``), total and parts."""
     import torch
 
     from .model import coefficients, offset_design
@@ -29,15 +51,14 @@ def predict_dataset(dataset: Dataset, moments: Moments | None, params: LJParams,
     with torch.no_grad():
         c12, c6 = coefficients(layout, theta)
         design = torch.as_tensor(offset_design(layout, dataset), dtype=theta.dtype, device=theta.device)
-        energies = (engine.energies(c12, c6) + design @ theta[layout.n_lj:]).cpu().numpy()
+        lj = (engine.energies(c12, c6) + design @ theta[layout.n_lj:]).cpu().numpy()
         forces = engine.forces(c12, c6).cpu().numpy() if with_forces else None
-    from .fitting import fixed_terms
-    fixed_energies, fixed_forces = fixed_terms(dataset, moments)  # Coulomb, baseline
-    if fixed_energies is not None:
-        energies = energies + fixed_energies
-    if forces is not None and fixed_forces is not None:
-        forces = forces + fixed_forces
-    return energies, forces
+    coulomb = None if moments is None or moments.coulomb is None else np.asarray(moments.coulomb, float)
+    baseline = dataset.baseline
+    energies = lj + (0.0 if coulomb is None else coulomb) + (0.0 if baseline is None else baseline)
+    if forces is not None and moments is not None and moments.coulomb_forces is not None:
+        forces = forces + np.asarray(moments.coulomb_forces)
+    return Prediction(energies=energies, lj=lj, coulomb=coulomb, baseline=baseline, forces=forces)
 
 
 def _check_defined_pairs(params: LJParams, moments: Moments | None, dataset: Dataset, source: str) -> None:

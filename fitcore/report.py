@@ -15,6 +15,8 @@ from .result import ErrorStats, FitResult, OptimizerInfo
 from .units import Units
 
 PREDICTION_COLUMNS = ("name", "n_atoms", "energy_ref", "energy_pred", "residual")
+# the parts of energy_pred, after those columns when the run has a Coulomb term or a baseline
+PART_COLUMNS = {"lj": "energy_lj", "coulomb": "energy_coulomb", "baseline": "baseline"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,17 +177,30 @@ def _lines(result: FitResult, mixing: str) -> list[str]:
 @dataclass(frozen=True, kw_only=True, eq=False)
 class PredictionReport:
     units: Units
-    rows: list  # [name, n_atoms, energy_ref, energy_pred, residual] per frame (None: no reference)
+    columns: tuple[str, ...]  # PREDICTION_COLUMNS, then the parts shown (PART_COLUMNS' values)
+    rows: list  # one list per frame in ``columns`` order (energy_ref, residual None: no reference)
     energy: ErrorStats | None  # over the frames with a reference, in units.energy
     energy_ref: np.ndarray  # [n_frames] units.energy (NaN: none)
     energy_pred: np.ndarray  # [n_frames] units.energy
 
 
-def prediction_report(dataset: Dataset, energy_pred: np.ndarray, units: Units) -> PredictionReport:
-    """Per-frame predicted energies (eV in) beside the references, in ``units``."""
+def prediction_report(dataset: Dataset, energy_pred: np.ndarray, units: Units,
+                      parts: dict[str, np.ndarray | None] | None = None) -> PredictionReport:
+    """Per-frame predicted energies (eV in) beside the references, in ``units``.
+
+    ``parts``: {"lj", "coulomb", "baseline"} -> [n_frames] eV or None (absent); they are shown when the
+    Coulomb term or the baseline is there (the lj part alone is the total)."""
     ref, pred = dataset.energies / units.energy_factor, energy_pred / units.energy_factor
     known = ~np.isnan(ref)
+    parts = parts or {}
+    shown = {k: v for k, v in parts.items() if v is not None}
+    if set(shown) <= {"lj"}:
+        shown = {}
+    columns = PREDICTION_COLUMNS + tuple(PART_COLUMNS[k] for k in PART_COLUMNS if k in shown)
+    extra = [np.asarray(shown[k], float) / units.energy_factor for k in PART_COLUMNS if k in shown]
     rows = [[name, int(n), float(r) if k else None, float(p), float(p - r) if k else None]
-            for name, n, r, p, k in zip(dataset.names, dataset.atoms_per_frame, ref, pred, known)]
+            + [float(values[i]) for values in extra]
+            for i, (name, n, r, p, k) in enumerate(zip(dataset.names, dataset.atoms_per_frame, ref, pred, known))]
     energy = ErrorStats.of(pred[known], ref[known]) if known.any() else None
-    return PredictionReport(units=units, rows=rows, energy=energy, energy_ref=ref, energy_pred=pred)
+    return PredictionReport(units=units, columns=columns, rows=rows, energy=energy, energy_ref=ref,
+                            energy_pred=pred)

@@ -14,7 +14,8 @@ parent however it dies, and stopped at once when a run stops early.
   killed rather than waited for; they write nothing, so nothing is lost.
 
 Workers start by multiprocessing's start method, the application's choice (the ljfit command picks
-fork: cli/runtime.py).
+fork: cli/runtime.py), or by the context the caller passes (refits.py forks its workers, which then
+keep the rows they were forked with: ``setup``).
 """
 import ctypes
 import math

@@ -292,7 +292,7 @@ def test_interrupt_exits_130(small, tmp_path, monkeypatch, where):
 def test_interrupt_in_predict(small, truth_file, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr("fitcore.predicting.predict_dataset", interrupted)
+    monkeypatch.setattr("fitcore.predicting.predict_parts", interrupted)
     result = invoke(["predict", small, "--params", truth_file], code=130)
     assert stderr_lines(result) == ["error: interrupted"]
 

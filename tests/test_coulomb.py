@@ -295,7 +295,7 @@ def test_charges_missing_in_one_file_name_it(tmp_path):
 
 def test_per_type_charges_missing_for_a_type(tmp_path):
     dataset = load_dataset([write(tmp_path / "a.extxyz", frame("a", charged=False))])
-    with pytest.raises(InputError, match=r"a.extxyz:\d+ \(frame a, atom 2 Cl\) has no a charge \(--charge gives Na\)"):
+    with pytest.raises(InputError, match=r"a.extxyz:\d+ \(frame a, atom 2 Cl\) has no charge \(--charge gives Na\)"):
         coulomb_setup(dataset, CoulombOptions(charges=(("Na", 1.0),)))
 
 

@@ -68,6 +68,18 @@ def test_kspace_matches_the_direct_sum_with_atoms_in_chunks(rng, monkeypatch):
     assert_matches_direct(random_case(rng, 3, 31, 2, 1.0))
 
 
+def test_uncharged_atoms_add_nothing_and_feel_no_force(rng):
+    """Uncharged atoms are left out of the sums: different counts per frame, one frame without charges."""
+    positions, charges, weights, cells, g, kmax = random_case(rng, 5, 17, 2, 1.0)
+    charges[:, :, rng.uniform(size=17) < 0.3] = 0.0
+    charges[1, :, :12] = 0.0
+    charges[3] = 0.0
+    case = positions, charges, weights, cells, g, kmax
+    _, forces = ewald.kspace(*case, with_forces=True)
+    assert np.all(forces[np.broadcast_to(np.all(charges == 0, axis=1)[:, :, None], forces.shape)] == 0)
+    assert_matches_direct(case)
+
+
 def test_one_atom_feels_no_kspace_force(rng):
     case = random_case(rng, 2, 1, 1, 1.0)
     _, forces = ewald.kspace(*case, with_forces=True)

@@ -119,23 +119,46 @@ def test_workers_die_with_a_parent_killed_by_sigkill(slow_input, tmp_path):
     assert wait_gone(workers, 5) == [], "workers outlived a parent killed by SIGKILL"
 
 
-@linux_only
-@pytest.mark.skipif(usable_cpus() < 2, reason="bootstrap refits run in worker processes only with 2 or more CPUs")
-def test_refit_workers_die_with_a_parent_killed_by_sigkill():
-    """The bootstrap's forked workers (fitcore/refits.py) on a small input, where the reader starts none."""
+def start_refitting(out: Path) -> tuple[subprocess.Popen, list[int]]:
+    """``ljfit fit`` with a million bootstrap refits on a small input (the reader starts no workers), and its
+    refit workers (fitcore/refits.py) once they run."""
     proc = subprocess.Popen([str(LJFIT), "fit", str(DATA / "s22x5" / "s22x5_dispersion.extxyz"), "--interactions",
                              "inter-fragment", "--bootstrap", "1000000", "--seed", "1", "--format", "csv",
-                             "--threads", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                             "--threads", "2", "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True, preexec_fn=ctrl_c_as_usual)
     deadline = time.monotonic() + 120
     while len(workers := children(proc.pid)) < 2:
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1]
         time.sleep(0.05)
     time.sleep(0.5)  # refitting
     assert proc.poll() is None and len(wait_gone(workers, 0)) == 2
+    return proc, workers
+
+
+needs_two_cpus = pytest.mark.skipif(usable_cpus() < 2, reason="refits run in worker processes only with 2 or more CPUs")
+
+
+@linux_only
+@needs_two_cpus
+def test_refit_workers_die_with_a_parent_killed_by_sigkill(tmp_path):
+    proc, workers = start_refitting(tmp_path / "params.json")
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=60)
     assert wait_gone(workers, 5) == [], "refit workers outlived a parent killed by SIGKILL"
+
+
+@linux_only
+@needs_two_cpus
+@pytest.mark.parametrize("sig, code, word", [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")])
+def test_a_signal_stops_the_refits_and_their_workers(tmp_path, sig, code, word):
+    proc, workers = start_refitting(tmp_path / "params.json")
+    sent = time.monotonic()
+    os.kill(proc.pid, sig)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == code and stderr.strip().splitlines()[-1] == f"error: {word}", stderr
+    assert time.monotonic() - sent < 10, "a million refits (hours) were not stopped at once"
+    assert wait_gone(workers, 5) == [], "refit workers outlived the parent"
+    assert stdout == "" and list(tmp_path.iterdir()) == []
 
 
 def test_o_onto_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path):

@@ -16,7 +16,6 @@ def assemble(buf: bytes, source: str, frames: list[Frame], options: ReadOptions,
     ``first_frame`` on, ``single`` saying whether they are the file's only frame), in eV and Å."""
     groups = _groups(frames)
     parts = [parse_rows(buf, source, group) for group in groups]
-    columns = _common_columns(groups)
     to_angstrom = length_factor(options.length_unit)
     to_ev = energy_factor(options.energy_unit)
     n_atoms = np.array([f.n_atoms for f in frames])
@@ -40,8 +39,7 @@ def assemble(buf: bytes, source: str, frames: list[Frame], options: ReadOptions,
     fragment_key = options.fragment_key or "fragment"
     fragments = _fragments(groups, parts, fragment_key, source)
     skip = {"species", "pos", "forces", fragment_key, options.type_key}
-    extra = {name: _column(parts, name) for name in columns if name not in skip}
-    extra = {k: (v.astype(str) if v.dtype.kind == "S" else v) for k, v in extra.items()}
+    extra = _extra_columns(groups, parts, skip)
 
     single = len(frames) == 1 if single is None else single
     names = tuple(f.header.name if f.header.name is not None else default_name(source, first_frame + k, single)
@@ -85,10 +83,28 @@ def _groups(frames: list[Frame]) -> list[list[Frame]]:
     return groups
 
 
-def _common_columns(groups: list[list[Frame]]) -> list[str]:
-    """Names of the columns that every group has with the same type and count."""
-    first, others = groups[0][0].header.columns, [g[0].header.columns for g in groups[1:]]
-    return [column[0] for column in first if all(column in other for other in others)]
+def _extra_columns(groups: list[list[Frame]], parts: list[dict[str, np.ndarray]], skip: set) -> dict:
+    """The other per-atom columns (charges, say), by name. One that every group has alike is kept as read; a
+    numeric one that only some groups have, or that is integer in some and real in others, is kept as
+    float with NaN for the atoms of the groups without it, so that a check that needs it can name the first
+    frame without it (never a silent loss); a text or logical column that only some groups have, or one whose
+    number of sub-columns differs between groups, is left out."""
+    specs: dict[str, set] = {}
+    for group in groups:
+        for name, kind, count in group[0].header.columns:
+            specs.setdefault(name, set()).add((kind, count))
+    out = {}
+    for name, kinds in specs.items():
+        if name in skip or len({count for _, count in kinds}) != 1:
+            continue
+        if len(kinds) == 1 and all(name in p for p in parts):
+            values = _column(parts, name)
+            out[name] = values.astype(str) if values.dtype.kind == "S" else values
+        elif {kind for kind, _ in kinds} <= {"R", "I"}:
+            tail = next(p[name].shape[1:] for p in parts if name in p)
+            out[name] = np.concatenate([p[name].astype(float) if name in p else np.full((len(p["pos"]),) + tail, np.nan)
+                                        for p in parts])
+    return out
 
 
 def _column(parts: list[dict[str, np.ndarray]], name: str) -> np.ndarray:
