@@ -30,7 +30,7 @@ def run_fit_command(kw: dict, reporter) -> int:
         option = next((o for o, values in (("--init", kw["init"]), ("--fix", kw["fix"]), ("--bound", kw["bounds"]))
                        if err.name in values), "--init-file")
         raise click.BadParameter(str(err), param_hint=option) from None
-    result = _with_charges(result, moments, dataset, config.model)
+    result = _with_charges(result, moments, dataset, config)
     if kw["test_files"]:
         result = _with_test_errors(result, kw, config, reporter)
     report = fit_report(result, config.units, _provenance(config))
@@ -62,11 +62,16 @@ def _with_test_errors(result, kw: dict, config: RunConfig, reporter):
     return replace(result, validation=replace(validation, test=stats))
 
 
-def _with_charges(result, moments, dataset, model):
-    """The params file records the charges (per type, where they are) and the Coulomb options."""
+def _with_charges(result, moments, dataset, config: RunConfig):
+    """The params file records the charges (per type, where they are), the Coulomb options and where the
+    baseline came from (so that predict can say when it is not added back)."""
     from fitcore.coulomb import coulomb_record
-    charges, record = coulomb_record(moments, dataset, model.coulomb_options)
-    return replace(result, params=replace(result.params, charges=charges, coulomb=record))
+    charges, record = coulomb_record(moments, dataset, config.model.coulomb_options)
+    baseline = None
+    if dataset.baseline is not None:
+        key = config.data.baseline_key
+        baseline = f"--baseline-key {key}" if key else f"the baseline column of {config.data.energies}"
+    return replace(result, params=replace(result.params, charges=charges, coulomb=record, baseline=baseline))
 
 
 def _with_uff_start(spec, type_names):

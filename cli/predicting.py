@@ -23,6 +23,9 @@ def run_predict_command(kw: dict, reporter) -> None:
         import click
         raise click.UsageError("--plot needs reference energies (an energy= key or --energies)")
     prediction = predict_parts(dataset, moments, params, config.model, with_forces, kw["params_path"])
+    if params.baseline is not None and prediction.baseline is None:
+        reporter.warn(f"{kw['params_path']} was fitted on top of a baseline ({params.baseline}), which this "
+                      f"prediction does not add: give --baseline-key or a baseline column of --energies")
     parts = {"lj": prediction.lj, "coulomb": prediction.coulomb, "baseline": prediction.baseline}
     report = prediction_report(dataset, prediction.energies, config.units, parts)
     print_prediction(report, config.fmt)

@@ -110,6 +110,7 @@ class LJParams:
     tail: bool = False  # the tail correction (LAMMPS pair_modify tail yes) is part of the model
     charges: dict = field(default_factory=dict)  # type -> charge (e), per-type charges of the Coulomb term
     coulomb: dict = field(default_factory=dict)  # the Coulomb options the parameters were fitted with (coulomb.py)
+    baseline: str | None = None  # where the fit's baseline came from (e.g. "--baseline-key d3"); None: none
 
     @property
     def names(self) -> list[str]:

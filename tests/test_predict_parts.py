@@ -181,3 +181,59 @@ def test_without_charges_nothing_new_is_written(tmp_path):
     predict(CUBIC, "--params", params, "--write-structures", written, "--format", "csv", "-q")
     comment = written.read_text().splitlines()[1]
     assert "charges" not in comment and "energy_coulomb" not in comment and "energy_lj" not in comment
+
+
+# ---------------------------------------------------------------- what a fit records and reports
+
+
+def test_fit_statistics_residuals_and_records_include_the_coulomb_term(tmp_path):
+    out, residuals = tmp_path / "p.json", tmp_path / "r.csv"
+    report = json.loads(invoke(["fit", CHARGED, "--cutoff", "9", "--forces", "--coulomb", "ewald",
+                                "--coulomb-accuracy", "1e-10", "-o", out, "--residuals", residuals,
+                                "--format", "json", "-q"]).stdout)
+    saved = json.loads(out.read_text())
+    # LAMMPS' data hold LJ + Coulomb: the statistics see the Coulomb term (LAMMPS' k_e 3e-8 off ours)
+    assert report["statistics"]["energy"]["rmse"] < 1e-5 and report["statistics"]["forces"]["rmse"] < 1e-5
+    assert max(abs(float(r["residual"])) for r in rows(residuals.read_text())) < 1e-5
+    for data in (report, saved):
+        assert data["charges"] == {"Ar": 0.0, "Cl": -0.8, "Na": 0.8}
+        coulomb = data["coulomb"]
+        assert (coulomb["method"], coulomb["accuracy"], coulomb["ewald"]) == ("ewald", 1e-10, True)
+        assert coulomb["constant_eV_A"] == 14.3996454784 and coulomb["charges_per_type"] is True
+        assert data["fit"]["options"]["coulomb"] == "ewald" and data["fit"]["options"]["coulomb_accuracy"] == 1e-10
+        assert "baseline" not in data
+    without = json.loads(invoke(["fit", CHARGED, "--cutoff", "9", "--coulomb", "none", "--format", "json", "-q"],
+                                code=3).stdout)  # LJ alone cannot fit these: no convergence (exit 3)
+    assert without["statistics"]["energy"]["rmse"] > 0.1 and without["coulomb"] == {"method": "none"}
+    assert "charges" not in without
+
+
+def test_per_type_charges_and_the_baseline_are_recorded_and_predict_says_when_the_baseline_is_missing(
+        tmp_path, baseline):
+    table = baseline_table(tmp_path, baseline)
+    bare = tmp_path / "bare.extxyz"
+    frames = ase.io.read(CHARGED, ":")
+    for a in frames:
+        a.set_initial_charges(None)
+    ase.io.write(bare, frames, format="extxyz")
+    out = tmp_path / "p.json"
+    invoke(["fit", bare, "--cutoff", "9", "--charge", "Na=0.8", "--charge", "Cl=-0.8", "--charge", "Ar=0",
+            "--energies", table, "-o", out, "--format", "csv", "-q"])
+    saved = json.loads(out.read_text())
+    assert saved["charges"] == {"Ar": 0.0, "Cl": -0.8, "Na": 0.8} and saved["coulomb"]["charges_from"] == "per-type"
+    assert saved["baseline"] == f"the baseline column of {table}"
+    assert saved["fit"]["options"]["charge"] == {"Na": 0.8, "Cl": -0.8, "Ar": 0.0}
+    with_baseline = invoke(["predict", bare, "--params", out, "--energies", table, "--format", "csv"])
+    assert "baseline" not in with_baseline.stderr
+    assert max(abs(float(r["residual"])) for r in rows(with_baseline.stdout)) < 1e-5
+    without = invoke(["predict", bare, "--params", out, "--format", "csv"])
+    assert f"warning: {out} was fitted on top of a baseline (the baseline column of {table}), which this " \
+           f"prediction does not add" in without.stderr
+    assert list(rows(without.stdout)[0]) == PLAIN + ["energy_lj", "energy_coulomb"]
+
+
+def test_a_baseline_record_must_be_text(tmp_path):
+    params = write_json(tmp_path / "p.json", truth_params(baseline=3))
+    result = invoke(["predict", CUBIC, "--params", params], code=1)
+    assert result.stderr.strip() == f'error: {params}: "baseline" must be a text saying where the fit\'s ' \
+                                    f'baseline came from, or null'

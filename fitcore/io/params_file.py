@@ -22,7 +22,7 @@ from ..potential import CutoffScheme, form_named
 
 FORMAT = "ljfit-params/1"
 TOP_KEYS = {"format", "potential", "exponents", "mixing", "cutoff", "shift", "tail", "units", "species", "pairs",
-            "offset", "offset_stderr", "fit", "charges", "coulomb"}
+            "offset", "offset_stderr", "fit", "charges", "coulomb", "baseline"}
 ENTRY_KEYS = {"epsilon", "sigma", "epsilon_stderr", "sigma_stderr"}
 
 
@@ -82,7 +82,8 @@ def params_from_dict(data, path: str) -> tuple[LJParams, dict]:
     from ..units import length_factor
     params = LJParams(layout, values * factors, None if cutoff is None else cutoff * length_factor(units["length"]),
                       shift, None if stderr is None else stderr * factors, tail=tail,
-                      charges=_charges(data.get("charges", {}), path), coulomb=_coulomb(data.get("coulomb", {}), path))
+                      charges=_charges(data.get("charges", {}), path), coulomb=_coulomb(data.get("coulomb", {}), path),
+                      baseline=_baseline(data.get("baseline"), path))
     return params, units
 
 
@@ -92,6 +93,13 @@ def _charges(charges, path: str) -> dict:
                                                 and np.isfinite(v) for v in charges.values()):
         raise InputError(f"{path}: \"charges\" must be an object of type -> charge (a number, in e)")
     return {str(k): float(v) for k, v in charges.items()}
+
+
+def _baseline(baseline, path: str) -> str | None:
+    """The optional ``baseline``: where the fit's per-frame baseline came from (text), or null."""
+    if baseline is not None and not isinstance(baseline, str):
+        raise InputError(f"{path}: \"baseline\" must be a text saying where the fit's baseline came from, or null")
+    return baseline
 
 
 def _coulomb(coulomb, path: str) -> dict:
@@ -227,6 +235,8 @@ def params_to_dict(params: LJParams, energy_unit: str = "eV", length_unit: str =
         data["charges"] = dict(params.charges)
     if params.coulomb:
         data["coulomb"] = dict(params.coulomb)
+    if params.baseline is not None:
+        data["baseline"] = params.baseline
     return data
 
 
