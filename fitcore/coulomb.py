@@ -26,7 +26,7 @@ import numpy as np
 
 from .dataset import Dataset
 from .errors import InputError
-from .ewald import ewald_parameters, kspace, slab_cells, slab_correction
+from .ewald import erfc, ewald_parameters, kspace, slab_cells, slab_correction
 from .neighbors import PairSet
 
 COULOMB_CONSTANT = 14.3996454784  # eV Å, e^2 / (4 pi eps0), CODATA 2018
@@ -137,7 +137,6 @@ def pair_terms(pairs: PairSet, charges: np.ndarray, methods: np.ndarray, g: np.n
     charges [atoms of the dataset] e; methods [chunk frames]; g [chunk frames] 1/Å (EWALD frames; 0 in the
     others, where erfc(0 r) = 1 leaves the plain q_i q_j / r); pairs of frames frame0 ...; their atoms start
     at atom0. Pairs with an uncharged atom, or in frames without a Coulomb term, are left out."""
-    from scipy.special import erfc
     local = pairs.frame - frame0
     qq = charges[pairs.first] * charges[pairs.second]
     keep = np.flatnonzero((qq != 0) & (methods[local] != NONE))

@@ -67,6 +67,22 @@ def test_refit_of_every_frame_once_is_the_fit_with_forces(noisy):
     np.testing.assert_allclose(theta, result.params.values, rtol=1e-7)
 
 
+def test_a_resample_is_the_fit_with_each_frame_weighted_by_its_draws(noisy):
+    """A frame drawn c times counts as a frame of weight c, energies and forces alike: the refit on the
+    per-frame blocks equals the full fit (all atoms' force rows) with those weights."""
+    dataset, moments, layout = noisy
+    counts = np.bincount(np.random.default_rng(8).integers(0, 24, 24), minlength=24).astype(float)
+    weighted = type(dataset)(**{**dataset.__dict__, "weights": counts})
+    expected = fit_dataset(weighted, moments, MODEL, FitSpec(forces=True, force_weight=0.3), FitOptions())
+    targets = targets_for(dataset, layout, True, moments)
+    n = len(layout.names)
+    start = Start(true_theta(layout), np.ones(n, bool), np.zeros(n), np.full(n, np.inf), ("data",) * n)
+    rows = frame_rows(moments, targets, Weighting(forces=True, force_weight=0.3), layout, start, true_theta(layout))
+    theta, ok = rows.refit(counts)
+    assert ok and (counts == 0).any() and (counts > 1).any()
+    np.testing.assert_allclose(theta, expected.params.values, rtol=1e-7)
+
+
 def test_bootstrap_and_cv_with_forces_recover_the_truth(noisy):
     dataset, moments, layout = noisy
     validation = ValidationOptions(cv=4, bootstrap=100, seed=3)
