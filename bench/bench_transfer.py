@@ -27,7 +27,8 @@ def main() -> None:
     print(f"data: {path}")
     for with_forces in (False, True):
         job = Featurization(data=DataOptions(), scheme=CutoffScheme(CUTOFF, True), with_forces=with_forces)
-        dataset, moments = featurize_pieces([(path, None)], job)  # coordinates kept: both variants from it
+        result = featurize_pieces([(path, None)], job)  # coordinates kept: both variants from it
+        dataset, moments = result.dataset, result.moments
         labels = per_frame((for_fitting(dataset, with_forces, keep_labels=True), moments))
         counts = per_frame((for_fitting(dataset, with_forces), moments))
         what = "fit with --forces" if with_forces else "fit on energies "

@@ -3,8 +3,10 @@
 The tasks are those of the local pipeline (``fitcore.pipeline.featurize_pieces``): each reads its
 pieces of the input files on a worker, from a filesystem the workers share, and reduces them to
 pair moments. Large files are cut into byte ranges by size (a task on the cluster looks at each
-one's first 64 kB), and the workers find the frames of their ranges, so the client reads no input. Only the reduced pieces travel back (moments and per-frame values;
-no coordinates when the job asks for none), and the caller fits in its own process. The
+one's first 64 kB), and the workers find the frames of their ranges, so the client reads no input
+(but for the rest of a file with an error, to report the error a whole-file read reports first).
+Only the reduced pieces travel back (moments and per-frame values; no coordinates when the job asks
+for none), and the caller fits in its own process. The
 scheduler re-runs the tasks of a worker that is lost (up to ``distributed.scheduler.allowed-
 failures`` times per task).
 

@@ -141,7 +141,7 @@ def _linked(future, path: str, part: FilePart, chain: dict, rerun, options: Read
             shift = line - 1
             result = result._replace(dataset=_numbered(result.dataset, path, shift, frame, result.span.unnamed))
     except LjfitError:
-        check_rest(path, options, start, line, previous)  # a whole-file read would report such an error further on first
+        check_rest(path, options, start, line, previous)  # such an error further on: a whole-file read's first
         raise
     span = result.span
     last = (span.last[0] + shift, span.last[1]) if span.frames else previous

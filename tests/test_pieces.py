@@ -193,7 +193,7 @@ def test_workers_read_a_large_file_once_in_byte_ranges(tmp_path, monkeypatch, wi
     frames = []
     for k in range(400):
         n = int(rng.integers(1, 6))
-        rows = "".join(f"{'ArKrXe'[2 * (j % 3):2 * (j % 3) + 2]} {j * 3.1:.3f} {rng.normal():.3f} 0\n" for j in range(n))
+        rows = "".join(f"{('Ar', 'Kr', 'Xe')[j % 3]} {j * 3.1:.3f} {rng.normal():.3f} 0\n" for j in range(n))
         frames.append(f"{n}\n{n - 1 if k % 3 else 'energy=-1'}\n{rows}")
     if with_errors:
         frames[351] = frames[351].replace(" 0\n", " nan\n", 1)

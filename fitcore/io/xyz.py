@@ -25,7 +25,8 @@ from ..cells import singular_cells
 from ..dataset import Dataset
 from ..errors import InputError, LjfitWarning, where
 from .assembly import assemble
-from .framing import BINARY_HEAD, BOM, FrameSpan, check_no_nul, check_not_binary, first_line, headerless_span, is_count, read_bytes, walk
+from .framing import (BINARY_HEAD, BOM, FrameSpan, check_no_nul, check_not_binary, first_line, headerless_span, is_count,
+                      read_bytes, walk)
 from .header import Frame, ReadOptions, check_plain, parse_header, pbc_text, plain_header
 from .pieces import FilePart, PartSpan, PartWindow
 
