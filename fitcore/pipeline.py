@@ -15,6 +15,7 @@ what its caller needs: for a fit on moments, the moments and the per-frame value
 Worker processes (their number, lifetime and stopping) are fitcore.workers'.
 """
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import NamedTuple
@@ -64,6 +65,7 @@ class TaskResult(NamedTuple):
     moments: Moments | None
     span: PartSpan | None = None  # a piece of a large file: where its frames lie
     failed: bool = False  # a synced piece raised: the parent reads it again from its true start
+    warnings: tuple = ()  # (category, message) of the warnings raised while reading: gather raises them here
 
 
 def featurize_pieces(pieces: list[Piece], job: Featurization, share: tuple[int, int] = (0, 1)) -> TaskResult:
@@ -72,7 +74,16 @@ def featurize_pieces(pieces: list[Piece], job: Featurization, share: tuple[int, 
 
     A synced piece (one that found its own first frame, see io/pieces.py) that raises is reported as
     ``failed`` instead: it may have started at a false frame start, and if not, its line and frame
-    numbers are its own; the parent, which knows the true start, reads it again."""
+    numbers are its own; the parent, which knows the true start, reads it again.
+
+    Warnings travel back with the result (a worker's own would go to its stderr, or nowhere)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _featurize_task(pieces, job, share)
+    return result._replace(warnings=tuple((w.category, str(w.message)) for w in caught))
+
+
+def _featurize_task(pieces: list[Piece], job: Featurization, share: tuple[int, int]) -> TaskResult:
     path, part = pieces[0]
     if part is None:
         return TaskResult(*_featurize(concat([read_structures(p, job.data.read) for p, _ in pieces]), job, share))
@@ -161,7 +172,9 @@ def _numbered(dataset: Dataset | None, path: str, shift: int, frame: int, unname
 
 def gather(results: list[TaskResult], tasks: list[Task], job: Featurization) -> tuple[Dataset, Moments | None]:
     """The settled results of consecutive ``tasks`` joined into one dataset and its moments (those of
-    the tasks that share a frame added up)."""
+    the tasks that share a frame added up); the tasks' warnings raised here, each once."""
+    for category, message in dict.fromkeys(w for result in results for w in result.warnings):
+        warnings.warn(category(message), stacklevel=2)
     parts: list[tuple[Dataset, Moments | None]] = []
     for result, task in zip(results, tasks):
         if task.share[0] > 0:

@@ -78,3 +78,18 @@ def test_missing_cutoff_message_says_where_it_comes_from(data_dir, small_thresho
     job = Featurization(data=DataOptions(), scheme=CutoffScheme(None), cutoff_needed="a cutoff in p.json")
     with pytest.raises(InputError, match="periodic frames need a cutoff in p.json"):
         PendingFeaturization([str(data_dir / "oracle_cubic.extxyz")], job, workers=2).result()
+
+
+def test_warnings_raised_in_workers_reach_the_parent_once(tmp_path, small_thresholds):
+    """A file read in pieces by worker processes warns as a whole-file read does (a forked worker's own
+    warnings went to a copy of the parent's record, and were lost)."""
+    from fitcore.errors import LjfitWarning
+    path = tmp_path / "ha.xyz"
+    path.write_text("".join(f"2\nE(Ha) -0.0{k:03d}\nAr 0 0 0\nAr 0 0 {3.5 + k / 1000:.3f}\n" for k in range(1, 800)))
+    job = Featurization(data=DataOptions(), scheme=CutoffScheme(None))
+    pending = PendingFeaturization([str(path)], job, workers=2)
+    assert pending.parallel and len(pending.futures) >= 2
+    with pytest.warns(LjfitWarning, match="comments give energies in hartree, but they are read as eV") as caught:
+        dataset, _ = pending.result()
+    assert dataset.n_frames == 799
+    assert len([w for w in caught if "hartree" in str(w.message)]) == 1
