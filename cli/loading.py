@@ -54,7 +54,9 @@ def _featurize(paths: list[str], job, config: RunConfig, reporter, warm: tuple[s
     with reporter.progress("reading, pairs and moments", None) as update:
         if config.scheduler is not None:
             from fitcore.cluster import ClusterFeaturization
-            pending = ClusterFeaturization(paths, job, config.scheduler, update)
+
+            from .runtime import keep_heap_margin  # the workers read as fast as the local pipeline's
+            pending = ClusterFeaturization(paths, job, config.scheduler, update, worker_setup=keep_heap_margin)
         else:
             pending = PendingFeaturization(paths, job, worker_count(config.threads), update)
         _import(warm)

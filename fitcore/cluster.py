@@ -91,15 +91,20 @@ class ClusterFeaturization:
     """Reading and reduction under way on a Dask cluster; ``result()`` waits for it and gathers.
 
     The same contract as ``pipeline.PendingFeaturization``: ``paths`` are files (globs expanded), the
-    result is in input order, and an error is that of the first bad piece."""
+    result is in input order, and an error is that of the first bad piece. ``worker_setup``: a function
+    run once in every worker process before the tasks (the caller's process tuning, e.g. the CLI's heap
+    margin, which the local pipeline's workers inherit by fork)."""
 
-    def __init__(self, paths: list[str], job: Featurization, scheduler: Scheduler, progress=None):
+    def __init__(self, paths: list[str], job: Featurization, scheduler: Scheduler, progress=None,
+                 worker_setup=None):
         if "-" in paths:
             raise InputError("--scheduler: input from stdin cannot be read by the cluster's workers")
         self.job, self.progress = job, progress
         self.client, self.cluster = _connect(scheduler)
         try:
             self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+            if worker_setup is not None:
+                self.client.run(worker_setup)
             n_tasks = TASKS_PER_WORKER * max(1, sum(self.client.nthreads().values()))
             self.futures = self._submit(paths, n_tasks)
         except BaseException:
