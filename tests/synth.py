@@ -92,6 +92,10 @@ def with_reference(dataset: Dataset, layout, theta: np.ndarray, cutoff: float | 
     return type(dataset)(**{**dataset.__dict__, "energies": energies, "forces": f})
 
 
+ALL_PAIRS = {f"{a}-{b}": (0.01 + 0.001 * i, 3.3 + 0.1 * i)  # (epsilon eV, sigma Å) of every Ar/Kr/Xe pair
+             for i, (a, b) in enumerate([("Ar", "Ar"), ("Ar", "Kr"), ("Ar", "Xe"), ("Kr", "Kr"), ("Kr", "Xe"),
+                                         ("Xe", "Xe")])}
+
 TRUE = {"Ar.epsilon": 0.0104, "Ar.sigma": 3.40, "Kr.epsilon": 0.0141, "Kr.sigma": 3.65,
          "Xe.epsilon": 0.0194, "Xe.sigma": 3.95}
 

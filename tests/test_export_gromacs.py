@@ -13,22 +13,20 @@ import numpy as np
 import pytest
 from ase import Atoms
 from gromacs_engine import gmx_binary, gro_frames, gromacs_energies, gromacs_unavailable_reason
-from synth import random_cell, separated_points
+from synth import ALL_PAIRS, random_cell, separated_points
 from test_cli_support import invoke, write_json
 
 needs_gromacs = pytest.mark.skipif(gmx_binary() is None, reason=f"GROMACS unavailable: {gromacs_unavailable_reason()}")
 
 SPECIES = {"Ar": {"epsilon": 0.0104, "sigma": 3.40}, "Kr": {"epsilon": 0.0141, "sigma": 3.65},
            "Xe": {"epsilon": 0.0194, "sigma": 3.95}}
-ALL_PAIRS = {f"{a}-{b}": {"epsilon": 0.01 + 0.001 * i, "sigma": 3.3 + 0.1 * i}
-             for i, (a, b) in enumerate([("Ar", "Ar"), ("Ar", "Kr"), ("Ar", "Xe"), ("Kr", "Kr"), ("Kr", "Xe"),
-                                         ("Xe", "Xe")])}
+PAIR_DICTS = {name: {"epsilon": eps, "sigma": sigma} for name, (eps, sigma) in ALL_PAIRS.items()}
 CASES = {
     "arithmetic-shift": dict(mixing="arithmetic"),
     "geometric-truncated": dict(mixing="geometric", shift=False),
     "sixthpower": dict(mixing="sixthpower"),
     "override": dict(pairs={"Ar-Xe": {"epsilon": 0.03, "sigma": 3.1}, "Kr-Kr": {"epsilon": 0.012, "sigma": 3.5}}),
-    "none": dict(mixing="none", pairs=ALL_PAIRS, shift=False),
+    "none": dict(mixing="none", pairs=PAIR_DICTS, shift=False),
 }
 
 

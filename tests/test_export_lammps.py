@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 from lammps_oracle import lammps_available, lammps_energies_forces, lammps_unavailable_reason
-from synth import random_dataset
+from synth import ALL_PAIRS, random_dataset
 
 from fitcore.io.export.lammps import lammps_block
 from fitcore.io.params_file import params_from_dict
@@ -56,9 +56,6 @@ def ljfit_energies_forces(dataset, params):
     return engine.energies(c12, c6).numpy(), engine.forces(c12, c6).numpy()
 
 
-ALL_PAIRS = {f"{a}-{b}": (0.01 + 0.001 * i, 3.3 + 0.1 * i)
-             for i, (a, b) in enumerate([("Ar", "Ar"), ("Ar", "Kr"), ("Ar", "Xe"), ("Kr", "Kr"), ("Kr", "Xe"),
-                                         ("Xe", "Xe")])}
 CASES = {
     "arithmetic-shift": dict(mixing="arithmetic"),
     "geometric-truncated": dict(mixing="geometric", shift=False),
