@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ..errors import InputError
-from .framing import BOM, FrameSpan, LineIndex, NON_BLANK, is_count, walk
+from .framing import BINARY_HEAD, BOM, FrameSpan, LineIndex, NON_BLANK, is_count, walk
 
-HEAD_BYTES = 65536  # what split_mode looks at
 MIN_READ = 4096  # bytes read at least when a window must grow
 MARGIN = 65536  # read past a part's end at once: its last frame usually ends there (more is read if not)
 _COUNT_LINE = re.compile(rb"^[ \t\r\x0b\x0c]*[0-9]+[ \t\r\x0b\x0c]*$", re.M)  # what is_count accepts
@@ -72,7 +71,7 @@ def split_mode(path: str) -> str:
     """
     try:
         with open(path, "rb") as handle:
-            head = handle.read(HEAD_BYTES)
+            head = handle.read(BINARY_HEAD)  # the head the reader checks for a binary file
             size = os.fstat(handle.fileno()).st_size
     except OSError:
         return "whole"  # the reader reports it
