@@ -54,11 +54,16 @@ def force_rows(moments: Moments, targets: Targets, weighting: Weighting, atoms: 
     return rows.reshape(-1, k), (targets.fitted_forces()[atoms] * scale[:, None]).ravel()
 
 
+def fits_forces(moments: Moments, targets: Targets, weighting: Weighting) -> bool:
+    """Whether force rows enter the fit: asked for, weighed, and there to fit."""
+    return bool(weighting.forces and weighting.force_weight > 0 and moments.has_forces and targets.forces is not None)
+
+
 def linear_system(moments: Moments, targets: Targets, weighting: Weighting, chunk: int = 20_000) -> LinearSystem:
     """R, z and the rest for the energy rows, and the force rows when forces are fitted."""
     rows, y = energy_rows(moments, targets, weighting)
     blocks = [(rows, y)]
-    if weighting.forces and weighting.force_weight > 0 and moments.has_forces and targets.forces is not None:
+    if fits_forces(moments, targets, weighting):
         atoms = np.flatnonzero(np.isfinite(targets.forces[:, 0]))
         blocks = _chain(blocks, (force_rows(moments, targets, weighting, atoms[s:s + chunk])
                                  for s in range(0, len(atoms), chunk)))

@@ -27,6 +27,7 @@ import numpy as np
 
 from .coefficient_map import CoefficientMap
 from .errors import InputError
+from .linear import fits_forces
 from .refits import RefitPlan, run_refits
 
 CV_GROUPS = ("frame", "file")  # or the name of an info key
@@ -204,11 +205,10 @@ class FrameRows:
 def frame_rows(moments, targets, weighting, layout, start, theta, prior=None) -> FrameRows:
     raw = np.hstack([moments.energy12, -moments.energy6, targets.offset_design])
     scale = np.sqrt(targets.weights) / (targets.n_atoms if weighting.per_atom else 1.0)
-    with_forces = (weighting.forces and weighting.force_weight > 0 and moments.has_forces
-                   and targets.forces is not None)
+    forces = force_blocks(moments, targets, weighting) if fits_forces(moments, targets, weighting) else None
     return FrameRows(layout=layout, raw=raw, scale=scale, energies=targets.fitted_energies(),
                      per=targets.n_atoms if weighting.per_atom else 1.0, start=start, theta=theta, prior=prior,
-                     forces=force_blocks(moments, targets, weighting) if with_forces else None)
+                     forces=forces)
 
 
 def force_blocks(moments, targets, weighting, chunk: int = 20_000) -> ForceBlocks:
