@@ -66,9 +66,7 @@ def _check_present(dataset: Dataset, values: np.ndarray, what: str) -> None:
     frame = int(np.searchsorted(dataset.frame_offsets, atom, side="right") - 1)
     lo, hi = int(dataset.frame_offsets[frame]), int(dataset.frame_offsets[frame + 1])
     if atom == lo and not np.isfinite(values[lo:hi]).any():
-        line = int(dataset.first_atom_line[frame]) - 1  # the frame's comment line
-        place = f"{dataset.sources[frame]}:{line}" if line > 0 else dataset.sources[frame]
-        raise InputError(f"{place}: frame {dataset.names[frame]} has no {what} but other frames do; every atom "
+        raise InputError(f"{dataset.frame_location(frame)}: frame {dataset.names[frame]} has no {what} but other frames do; every atom "
                          f"needs a charge when some have one")
     raise InputError(f"{dataset.atom_location(atom)} has no {what}; every atom needs one when some have charges")
 

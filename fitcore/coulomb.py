@@ -83,9 +83,7 @@ def check_gathered(parts: list) -> None:
     have = [m is not None and m.coulomb is not None for _, m in parts]
     if any(have) and not all(have):
         lacking = parts[have.index(False)][0]
-        line = int(lacking.first_atom_line[0]) - 1  # the frame's comment line
-        place = f"{lacking.sources[0]}:{line}" if line > 0 else lacking.sources[0]
-        raise InputError(f"{place}: frame {lacking.names[0]} has no charges but other frames do "
+        raise InputError(f"{lacking.frame_location(0)}: frame {lacking.names[0]} has no charges but other frames do "
                          f"(a charge column, or --charge for its types)")
     if all(have):
         warn_net_charge([(d, m.charges) for d, m in parts])

@@ -84,6 +84,11 @@ class Dataset:
             return self.species_table
         return self.counts(self.species_index, len(self.species_names))
 
+    def frame_location(self, frame: int) -> str:
+        """``file:line`` of a frame's comment line (the file alone where lines are not known)."""
+        line = int(self.first_atom_line[frame]) - 1
+        return f"{self.sources[frame]}:{line}" if line > 0 else self.sources[frame]
+
     def atom_location(self, atom: int) -> str:
         """``file:line (frame name, atom k)`` for messages about one atom."""
         frame = int(np.searchsorted(self.frame_offsets, atom, side="right") - 1)

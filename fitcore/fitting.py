@@ -15,21 +15,11 @@ from .fit import FitOptions, build_start, layout_for, run_fit
 from .guess import initial_guess
 from .linear import linear_system
 from .model import offset_design
-from .moments import Moments, pair_type_names, pair_types
+from .moments import Moments, fixed_terms, pair_type_names, pair_types
 from .params import Layout, canonical_mixing
 from .problem import Problem, Targets, Weighting
 from .result import FitResult, summarize
 from .spec import FitSpec, ModelOptions
-
-
-def fixed_terms(dataset: Dataset, moments: Moments | None) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Energies [n_frames] eV and forces [n_atoms, 3] eV/Å that the parameters do not change: the
-    fixed-charge Coulomb term (from the moments) plus the baseline (energies only); None where none."""
-    energies = None if moments is None or moments.coulomb is None else np.asarray(moments.coulomb)
-    if dataset.baseline is not None:
-        energies = dataset.baseline if energies is None else energies + dataset.baseline
-    forces = None if moments is None or moments.coulomb_forces is None else np.asarray(moments.coulomb_forces)
-    return energies, forces
 
 
 def warn_frames_without_forces(dataset: Dataset) -> None:
@@ -39,10 +29,9 @@ def warn_frames_without_forces(dataset: Dataset) -> None:
     if not len(without):
         return
     k = int(without[0])
-    line = int(dataset.first_atom_line[k]) - 1  # the frame's comment line
-    place = f"{dataset.sources[k]}:{line}" if line > 0 else dataset.sources[k]
     warnings.warn(LjfitWarning(f"--forces: {len(without)} of {dataset.n_frames} frames carry no forces (the first: "
-                               f"frame {dataset.names[k]}, {place}); only their energies are fitted"), stacklevel=3)
+                               f"frame {dataset.names[k]}, {dataset.frame_location(k)}); only their energies are "
+                               f"fitted"), stacklevel=3)
 
 
 def targets_for(dataset: Dataset, layout: Layout, with_forces: bool, moments: Moments | None = None) -> Targets:

@@ -230,3 +230,13 @@ def tail_moments(dataset: Dataset, scheme: CutoffScheme, scope: str = "all") -> 
         np.subtract.at(products, groups[0], within[:, a] * within[:, b] * ordered)
     density = products / np.abs(np.linalg.det(dataset.cells))[:, None]
     return density * t_n, density * t_m
+
+
+def fixed_terms(dataset: Dataset, moments: Moments | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Energies [n_frames] eV and forces [n_atoms, 3] eV/Å that the parameters do not change: the
+    fixed-charge Coulomb term (from the moments) plus the baseline (energies only); None where none."""
+    energies = None if moments is None or moments.coulomb is None else np.asarray(moments.coulomb)
+    if dataset.baseline is not None:
+        energies = dataset.baseline if energies is None else energies + dataset.baseline
+    forces = None if moments is None or moments.coulomb_forces is None else np.asarray(moments.coulomb_forces)
+    return energies, forces

@@ -10,7 +10,7 @@ import numpy as np
 from .dataset import Dataset
 from .engine import make_engine, torch_dtype
 from .errors import InputError
-from .moments import Moments, pair_types
+from .moments import Moments, fixed_terms, pair_types
 from .params import LJParams
 from .spec import ModelOptions
 
@@ -53,12 +53,12 @@ def predict_parts(dataset: Dataset, moments: Moments | None, params: LJParams, m
         design = torch.as_tensor(offset_design(layout, dataset), dtype=theta.dtype, device=theta.device)
         lj = (engine.energies(c12, c6) + design @ theta[layout.n_lj:]).cpu().numpy()
         forces = engine.forces(c12, c6).cpu().numpy() if with_forces else None
+    fixed_energies, fixed_forces = fixed_terms(dataset, moments)  # what the fit adds, added the same way
+    energies = lj if fixed_energies is None else lj + fixed_energies
+    if forces is not None and fixed_forces is not None:
+        forces = forces + fixed_forces
     coulomb = None if moments is None or moments.coulomb is None else np.asarray(moments.coulomb, float)
-    baseline = dataset.baseline
-    energies = lj + (0.0 if coulomb is None else coulomb) + (0.0 if baseline is None else baseline)
-    if forces is not None and moments is not None and moments.coulomb_forces is not None:
-        forces = forces + np.asarray(moments.coulomb_forces)
-    return Prediction(energies=energies, lj=lj, coulomb=coulomb, baseline=baseline, forces=forces)
+    return Prediction(energies=energies, lj=lj, coulomb=coulomb, baseline=dataset.baseline, forces=forces)
 
 
 def _check_defined_pairs(params: LJParams, moments: Moments | None, dataset: Dataset, source: str) -> None:
