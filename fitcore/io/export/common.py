@@ -4,6 +4,10 @@ import numpy as np
 from ...elements import ATOMIC_MASS
 from ...errors import InputError
 from ...params import LJParams
+from ...units import energy_factor, length_factor
+
+TO_KJ = energy_factor("eV") / energy_factor("kJ/mol")  # GROMACS and OpenMM units: kJ/mol, nm
+TO_NM = length_factor("angstrom") / length_factor("nm")
 
 
 def shift_note(params: LJParams, code: str = "LAMMPS") -> str:

@@ -18,12 +18,9 @@ import numpy as np
 from ...elements import ATOMIC_MASS
 from ...errors import InputError, LjfitWarning
 from ...params import LJParams
-from ...units import energy_factor, length_factor
-from .common import element_of, pair_parameters, require_lj, type_charges, type_values
+from .common import TO_KJ, TO_NM, element_of, pair_parameters, require_lj, type_charges, type_values
 
 COMB_RULE = {"lorentz-berthelot": 2, "geometric": 3}  # every other mixing: rule 1 with C6/C12
-TO_KJ = energy_factor("eV") / energy_factor("kJ/mol")
-TO_NM = length_factor("angstrom") / length_factor("nm")
 
 
 def _mdp_note(params: LJParams, source: str, cutoff: float | None) -> list[str]:

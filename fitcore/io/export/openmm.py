@@ -15,11 +15,8 @@ from ...coulomb import COULOMB_CONSTANT
 from ...elements import ATOMIC_MASS
 from ...errors import LjfitWarning
 from ...params import LJParams
-from ...units import energy_factor, length_factor
-from .common import element_of, pair_parameters, require_lj, shift_note
+from .common import TO_KJ, TO_NM, element_of, pair_parameters, require_lj, shift_note
 
-TO_KJ = energy_factor("eV") / energy_factor("kJ/mol")
-TO_NM = length_factor("angstrom") / length_factor("nm")
 
 
 def openmm_xml(params: LJParams, source: str = "") -> str:
